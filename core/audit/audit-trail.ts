@@ -1,0 +1,99 @@
+import type { Database } from '../../models/database'
+import type { AuditResult } from '../../models/audit-log.model'
+import { logger } from '../logger'
+
+/** One access or operation. `detail` is a short summary; never put a secret in it. */
+export interface AuditEntry {
+  action: string
+  result: AuditResult
+  userId?: number | null
+  actor?: string | null
+  resource?: string | null
+  ip?: string | null
+  clientId?: string | null
+  requestId?: string | null
+  detail?: Record<string, unknown>
+  at?: Date
+}
+
+export interface AuditTrailOptions {
+  /** Milliseconds between flushes. */
+  flushIntervalMs?: number
+  /** A buffer this full is flushed at once. */
+  maxBatch?: number
+  /** Entries kept while the database is unreachable; past it the oldest are dropped (and logged). */
+  maxBuffered?: number
+}
+
+/**
+ * The audit table, written in batches off the hot path: `record` only appends to a
+ * buffer; a timer (or a full buffer) writes it with one multi-row insert. Every entry
+ * is also logged as a JSON line at `http` level.
+ */
+export class AuditTrail {
+  private buffer: AuditEntry[] = []
+  private timer?: NodeJS.Timeout
+  private flushing: Promise<void> = Promise.resolve()
+  private readonly flushIntervalMs: number
+  private readonly maxBatch: number
+  private readonly maxBuffered: number
+  dropped = 0
+
+  constructor(private readonly db: Database, options: AuditTrailOptions = {}) {
+    this.flushIntervalMs = options.flushIntervalMs ?? 1000
+    this.maxBatch = options.maxBatch ?? 500
+    this.maxBuffered = options.maxBuffered ?? 100000
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => { void this.flush() }, this.flushIntervalMs)
+    this.timer.unref()
+  }
+
+  record(entry: AuditEntry): void {
+    const withTime = { ...entry, at: entry.at ?? new Date() }
+    logger.http('audit', { audit: { ...withTime, at: withTime.at.toISOString() } })
+    this.buffer.push(withTime)
+    if (this.buffer.length > this.maxBuffered) {
+      this.buffer.splice(0, this.buffer.length - this.maxBuffered)
+      this.dropped++
+    }
+    if (this.buffer.length >= this.maxBatch) void this.flush()
+  }
+
+  /** Writes everything buffered so far; resolves when it is stored (or kept for retry). */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.writeBuffered())
+    return this.flushing
+  }
+
+  private async writeBuffered(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.splice(0, this.maxBatch)
+      try {
+        await this.db.models.AuditLog.bulkCreate(batch.map((e) => ({
+          at: e.at ?? new Date(),
+          user_id: e.userId ?? null,
+          actor: e.actor ?? null,
+          action: e.action,
+          resource: e.resource?.slice(0, 255) ?? null,
+          result: e.result,
+          ip: e.ip?.slice(0, 64) ?? null,
+          client_id: e.clientId?.slice(0, 128) ?? null,
+          request_id: e.requestId ?? null,
+          detail: e.detail === undefined ? null : JSON.stringify(e.detail)
+        })))
+      } catch (err) {
+        this.buffer.unshift(...batch)
+        logger.warn('audit: could not write a batch, will retry', { err: (err as Error).message, pending: this.buffer.length })
+        return
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer)
+    this.timer = undefined
+    await this.flush()
+  }
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod'
+import { parseIsoInZone } from './zoned-time'
+
+/** A symbol is one MQTT topic level: no `/ + #`, no whitespace, no control characters. */
+export const SYMBOL_PATTERN = /^[^/+#\s\p{Cc}]{1,32}$/u
+export const STRATEGY_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/
+export const MAX_BATCH = 1000
+export const MAX_PAYLOAD_BYTES = 16 * 1024
+export const MAX_DESCRIPTION = 2000
+
+const noNul = (s: string): boolean => !s.includes('\u0000')
+
+export const strategyIdSchema = z.string().regex(STRATEGY_ID_PATTERN, '1–64 characters of A-Z a-z 0-9 _ . -')
+export const symbolSchema = z.string().regex(SYMBOL_PATTERN, '1–32 characters without / + #, spaces or control characters')
+
+/** A signal as the caller sends it, after validation: `execute_date` is a UTC instant. */
+export interface SignalInput {
+  strategy_id: string
+  symbol: string
+  type: string
+  execute_date: Date
+  description: string
+  payload: unknown
+}
+
+export interface SignalSchemaOptions {
+  types: readonly string[]
+  timeZone: string
+}
+
+/**
+ * The zod schemas of a signal, shared by REST and MQTT (and by the OpenAPI document).
+ * Types and the zone for offset-less times come from the configuration.
+ */
+export function createSignalSchemas({ types, timeZone }: SignalSchemaOptions) {
+  const executeDate = z.string().max(40).transform((text, ctx) => {
+    const at = parseIsoInZone(text, timeZone)
+    if (at === null) {
+      ctx.addIssue({ code: 'custom', message: 'an ISO-8601 date or date-time, e.g. 2026-11-21 or 2026-11-21T09:30:00+08:00' })
+      return z.NEVER
+    }
+    return at
+  })
+  const payload = z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())])
+    .refine((v) => Buffer.byteLength(JSON.stringify(v)) <= MAX_PAYLOAD_BYTES, `at most ${MAX_PAYLOAD_BYTES} bytes of JSON`)
+  const fields = {
+    type: z.enum(types as [string, ...string[]], { error: `one of ${types.join(', ')}` }),
+    execute_date: executeDate,
+    description: z.string().max(MAX_DESCRIPTION).refine(noNul, 'no NUL characters').default(''),
+    payload: payload.nullable().default(null)
+  }
+  const signal = z.strictObject({ strategy_id: strategyIdSchema, symbol: symbolSchema, ...fields })
+  const batch = z.strictObject({ signals: z.array(z.unknown()).min(1).max(MAX_BATCH) })
+  const mqttSignal = z.strictObject({ ...fields, idempotency_key: z.string().min(1).max(128).refine(noNul, 'no NUL characters').optional() })
+  return { signal, batch, mqttSignal }
+}
+
+export type SignalSchemas = ReturnType<typeof createSignalSchemas>

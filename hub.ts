@@ -1,0 +1,56 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createHttpApp } from './bridge/app'
+import { createMqttBroker, type MqttBroker } from './broker/mqtt-broker'
+import type { Config } from './core/config'
+import { createCore, type Core, type CoreOptions } from './core/core'
+import { logger } from './core/logger'
+
+/** A running Signal Hub node: the core, the MQTT broker and the HTTP server around them. */
+export interface Hub {
+  core: Core
+  broker: MqttBroker
+  http: Server
+  ports: { http: number, mqtt: number, mqtts?: number }
+  /** Stops accepting, finishes in-flight work, flushes the audit trail, disconnects clients. */
+  stop(): Promise<void>
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve((server.address() as AddressInfo).port)
+    })
+  })
+}
+
+export async function startHub(config: Config, options: CoreOptions = {}): Promise<Hub> {
+  const core = await createCore(config, options)
+  const broker = await createMqttBroker(core)
+  core.signals.setSink(broker.sink)
+  const bridge = createHttpApp(core)
+  const http = createServer(bridge.app)
+  broker.attachWebSocket(http)
+  const mqttPorts = await broker.listen()
+  const httpPort = await listen(http, config.HTTP_PORT, config.HOST)
+  const ports = { http: httpPort, ...mqttPorts }
+  logger.info('signal hub listening', { host: config.HOST, ...ports, websocket: `/mqtt on ${httpPort}`, redis: config.REDIS_URL !== undefined })
+
+  let stopping: Promise<void> | undefined
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()))
+      bridge.close()
+      http.closeIdleConnections()
+      await broker.close()
+      const deadline = setTimeout(() => http.closeAllConnections(), 5000)
+      await closed
+      clearTimeout(deadline)
+      await core.close()
+    })()
+    return stopping
+  }
+  return { core, broker, http, ports, stop }
+}
