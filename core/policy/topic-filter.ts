@@ -72,8 +72,9 @@ export function levelsCover(outer: readonly string[], inner: readonly string[]):
     const n = inner[i]
     if (o === '#') return isWildcard(n) || wildcardReaches(i, n)
     if (n === '#') {
-      // at the first level `#` needs no parent, so `+/#` covers it too
-      return i === 0 && o === '+' && outer.length === 2 && outer[1] === '#'
+      // when the parent would be the empty topic (no valid name), `#` needs no parent, so `+/#` covers it too
+      const parentless = i === 0 || (i === 1 && inner[0] === '')
+      return parentless && o === '+' && outer.length === i + 2 && outer[i + 1] === '#'
     }
     if (o === '+') {
       if (n !== '+' && !wildcardReaches(i, n)) return false

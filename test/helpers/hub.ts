@@ -53,10 +53,12 @@ export async function startTestHub(env: Env = {}, scratch?: ScratchDatabase): Pr
     },
     async strategy(id, owner, visibility = 'public') {
       await models.Strategy.create({ id, name: id, description: '', owner_id: owner.id, visibility })
+      hub.core.bus.announce({ kind: 'policy' })
       await hub.core.policy.reload()
     },
     async subscribe(user, strategyId, symbols) {
       await models.Subscription.create({ user_id: user.id, strategy_id: strategyId, symbols: symbols === undefined ? null : JSON.stringify(symbols) })
+      hub.core.bus.announce({ kind: 'policy' })
       await hub.core.policy.reload()
     },
     async shutdown(options = {}) {
