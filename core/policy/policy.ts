@@ -66,6 +66,7 @@ type Entitlement = ReadonlySet<string> | null
 const ADMIN_TOPIC = ['admin']
 const PLACEHOLDER = /\$\{(user_id|user_name|client_id)\}/g
 const MAX_CACHED_PRINCIPALS = 10_000
+const UNSAFE_VALUE = /[/+#]|\0/
 
 /**
  * The one access policy for MQTT and REST. Immutable: a new snapshot means a new
@@ -105,6 +106,10 @@ export class Policy {
   /** An allow rule for `admin` on topic `admin` and no deny for it. */
   isAdmin(principal: Principal): boolean {
     return this.rulesFor(principal).admin
+  }
+
+  strategyExists(strategyId: string): boolean {
+    return this.snapshot.strategies.has(strategyId)
   }
 
   /** Strategy ids the principal may read (owned or subscribed, and not denied by rules); 'all' for admins. */
@@ -221,7 +226,7 @@ function resolvePlaceholders(rule: Rule, principal: Principal): string[] | null 
     const level = template.replace(PLACEHOLDER, (_match, name: string) => {
       const value = placeholderValue(name, principal)
       if (value === undefined) missing = true
-      else if (value === '' || /[/+#\u0000]/.test(value)) unsafe = true
+      else if (value === '' || UNSAFE_VALUE.test(value)) unsafe = true
       return value ?? ''
     })
     if (missing) return null

@@ -8,7 +8,7 @@ const SEPARATOR = '/'
 
 /** A topic a message may be published to: non-empty, no wildcards, no NUL [MQTT-4.7.3-1, 4.7.3-2]. */
 export function isValidTopicName(topic: string): boolean {
-  return topic.length > 0 && !/[+#\u0000]/.test(topic)
+  return topic.length > 0 && !/[+#]/.test(topic) && !topic.includes('\0')
 }
 
 /** A subscription filter: `#` only as the whole last level, `+` only as a whole level [MQTT-4.7.1-2, 4.7.1-3]. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { EventEmitter } from 'node:events'
 import { Op, UniqueConstraintError, type Transaction } from 'sequelize'
 import type { z } from 'zod'
 import type { Database } from '../../models/database'
@@ -95,9 +96,10 @@ function issuesOf(error: z.ZodError, prefix: string): FieldIssue[] {
  * validate → authorise (core policy) → store with the next `seq` of the strategy, in one
  * transaction → hand to the broker (retained, QoS 1) → mark published.
  * A signal that could not be handed over stays unpublished in the table (the outbox)
- * and is retried by `publishPending`.
+ * and is retried by `publishPending`. Every signal handed over is also emitted as
+ * `published` (in order) for in-process readers such as the SSE stream.
  */
-export class SignalService {
+export class SignalService extends EventEmitter<{ published: [SignalView[]] }> {
   readonly schemas: SignalSchemas
   private sink?: MessageSink
   private readonly now: () => Date
@@ -109,6 +111,7 @@ export class SignalService {
     private readonly metrics: Metrics,
     options: SignalServiceOptions
   ) {
+    super()
     this.schemas = createSignalSchemas(options)
     this.now = options.now ?? (() => new Date())
   }
@@ -305,6 +308,7 @@ export class SignalService {
       logger.error('signals: hand-off to the broker failed; left in the outbox', { err: (err as Error).message })
     }
     if (published.length > 0) {
+      this.emit('published', signals.slice(0, published.length))
       await this.db.models.Signal.update({ published_at: this.now() }, { where: { id: published } }).catch((err: unknown) => {
         logger.warn('signals: could not mark signals published; they may be delivered again', { err: (err as Error).message })
       })

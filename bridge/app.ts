@@ -1,0 +1,60 @@
+import express from 'express'
+import helmet from 'helmet'
+import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
+import type { Core } from '../core/core'
+import { SignalHistory } from '../core/signals/signal-history'
+import { accessLog, keepRouteTemplate } from './middleware/access-log'
+import { authenticate } from './middleware/authenticate'
+import { cors } from './middleware/cors'
+import { errorHandler } from './middleware/error-handler'
+import { jsonBody } from './middleware/json-body'
+import { notFound } from './middleware/not-found'
+import { rateLimit } from './middleware/rate-limit'
+import { requestId } from './middleware/request-id'
+import { requireJson } from './middleware/require-json'
+import { registry } from './openapi'
+import { docsRouter } from './routes/docs.routes'
+import { healthRouter } from './routes/health.routes'
+import { managementRouter } from './routes/management'
+import { signalsRouter } from './routes/signals.routes'
+import { statsRouter } from './routes/stats.routes'
+import { SignalStreams } from './signal-streams'
+
+export interface HttpApp {
+  app: express.Express
+  /** Ends open SSE streams and stops their timers; the server itself is closed by its owner. */
+  close(): void
+}
+
+/**
+ * The HTTP door. Order matters: request id and security headers first; probes before
+ * the access log (they are not audited); then the access log, the docs, and `/api/v1`
+ * behind authentication, rate limiting and JSON parsing; 404 and the error renderer last.
+ */
+export function createHttpApp(core: Core): HttpApp {
+  const app = express()
+  app.disable('x-powered-by')
+  app.set('trust proxy', 'loopback')
+  app.set('query parser', 'simple')
+
+  const history = new SignalHistory(core.db, core.policy)
+  const streams = new SignalStreams(core, history)
+  const docs = new OpenAPIRegistry([registry])
+
+  const api = express.Router()
+  api.use(authenticate(core), rateLimit(core), requireJson, jsonBody())
+  api.use(signalsRouter(core, { history, streams, docs }))
+  api.use(statsRouter(core, { history, docs }))
+  api.use(managementRouter(core))
+  api.use(keepRouteTemplate)
+
+  app.use(requestId, helmet(), cors(core.config.CORS_ORIGINS))
+  app.use(healthRouter(core))
+  app.use(accessLog(core))
+  app.use(docsRouter(docs, { ui: core.config.DOCS_ENABLED }))
+  app.use('/api/v1', api)
+  app.use(notFound)
+  app.use(errorHandler)
+
+  return { app, close: () => streams.close() }
+}

@@ -1,0 +1,28 @@
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express'
+import { AppError } from '../../core/errors'
+
+/** Largest JSON body accepted: a full batch of 1000 signals with modest payloads. */
+export const MAX_BODY_BYTES = 2 * 1024 * 1024
+
+interface BodyParserError extends Error {
+  type?: string
+  status?: number
+}
+
+function translate(err: BodyParserError): AppError {
+  switch (err.type) {
+    case 'entity.parse.failed': return new AppError('malformed_json', 'the request body is not valid JSON', { cause: err })
+    case 'entity.too.large': return new AppError('payload_too_large', `the request body is larger than ${MAX_BODY_BYTES} bytes`, { cause: err })
+    case 'encoding.unsupported':
+    case 'charset.unsupported': return new AppError('unsupported_media_type', err.message, { cause: err })
+    default: return new AppError('bad_request', 'the request body could not be read', { cause: err })
+  }
+}
+
+/** Parses JSON bodies up to MAX_BODY_BYTES; body-parser's failures become catalogue errors. */
+export function jsonBody(): RequestHandler {
+  const parse = express.json({ limit: MAX_BODY_BYTES, strict: true, type: ['application/json', 'application/*+json'] })
+  return (req: Request, res: Response, next: NextFunction): void => {
+    parse(req, res, (err?: unknown) => next(err === undefined ? undefined : translate(err as BodyParserError)))
+  }
+}

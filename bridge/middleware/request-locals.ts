@@ -1,0 +1,33 @@
+import type { Response } from 'express'
+import type { Core } from '../../core/core'
+import { AppError } from '../../core/errors'
+import type { Principal } from '../../core/principal'
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    /** What the bridge's middleware leaves on `res.locals` for the handlers after it. */
+    interface Locals {
+      /** Set by `requestId` on every request. */
+      requestId: string
+      /** Set by `authenticate` on every `/api/v1` request that reaches a handler. */
+      principal?: Principal
+      /** `baseUrl + route.path` of the matched route, kept for metrics and audit. */
+      routeTemplate?: string
+    }
+  }
+}
+
+/** The authenticated caller; throws `unauthenticated` on a route mounted outside `authenticate`. */
+export function requirePrincipal(res: Response): Principal {
+  const principal = res.locals.principal
+  if (principal === undefined) throw new AppError('unauthenticated')
+  return principal
+}
+
+/** The authenticated caller when it is an admin under the current policy; throws `forbidden` otherwise. */
+export function requireAdmin(core: Core, res: Response): Principal {
+  const principal = requirePrincipal(res)
+  if (!core.policy.current.isAdmin(principal)) throw new AppError('forbidden', 'this operation is for administrators')
+  return principal
+}

@@ -1,0 +1,16 @@
+import type { Aedes } from 'aedes'
+import type { Core } from '../core/core'
+import type { ClientBindings } from './client-bindings'
+import type { LoginThrottle } from './limits/login-throttle'
+import type { SessionRegistry } from './session-registry'
+
+/** What every hook and listener of one broker shares. */
+export interface BrokerContext {
+  core: Core
+  aedes: Aedes
+  sessions: SessionRegistry
+  bindings: ClientBindings
+  throttle: LoginThrottle
+  /** Aedes' persistence (in memory or Redis); only the calls the hooks need. */
+  persistence: { removeSubscriptions(client: { id: string }, topics: string[]): Promise<void> }
+}

@@ -1,0 +1,44 @@
+import type { AedesPublishPacket, Client } from 'aedes'
+import type { BrokerContext } from '../broker-context'
+import type { Session } from '../session-registry'
+import { DIVERTED_PREFIX } from './authorize-publish'
+
+const MAX_CACHED_TOPICS = 10_000
+
+/**
+ * Handler: authorizeForward(client, packet). Synchronous, on every delivery (live,
+ * retained and queued): returns the packet to deliver it or null to withhold it.
+ * Withholds `$signalhub/…` (handled publishes) always, and any topic the receiver may
+ * not subscribe to under the current policy: subscriptions granted earlier stop
+ * delivering as soon as the policy changes, before revocation prunes them.
+ * Decisions are cached per connection and topic, and the cache is dropped whenever
+ * `core.policy.version` moves on.
+ */
+export function authorizeForward(ctx: BrokerContext) {
+  const { metrics } = ctx.core
+  return (client: Client, packet: AedesPublishPacket): AedesPublishPacket | null => {
+    const session = ctx.sessions.get(client)
+    if (packet.topic.startsWith(DIVERTED_PREFIX) || session === undefined || session.closing || !mayReceive(ctx, session, packet.topic)) {
+      metrics.mqttForwardDenied.inc()
+      return null
+    }
+    metrics.mqttDeliveries.inc()
+    return packet
+  }
+}
+
+function mayReceive(ctx: BrokerContext, session: Session, topic: string): boolean {
+  const store = ctx.core.policy
+  const cache = session.forward
+  if (cache.version !== store.version) {
+    cache.decisions.clear()
+    cache.version = store.version
+  }
+  let allowed = cache.decisions.get(topic)
+  if (allowed === undefined) {
+    allowed = store.current.can(session.principal, 'subscribe', topic)
+    if (cache.decisions.size >= MAX_CACHED_TOPICS) cache.decisions.clear()
+    cache.decisions.set(topic, allowed)
+  }
+  return allowed
+}

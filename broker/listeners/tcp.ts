@@ -1,0 +1,11 @@
+import { createServer } from 'node:net'
+import { openListener, type HandleConnection, type Listener } from './listener'
+
+/** MQTT over TCP (MQTT_PORT). Nagle is turned off: it delays small QoS 1 acks and deliveries. */
+export function listenTcp(handle: HandleConnection, port: number, host: string): Promise<Listener> {
+  const server = createServer((socket) => {
+    socket.setNoDelay(true)
+    handle(socket)
+  })
+  return openListener(server, port, host)
+}

@@ -1,0 +1,59 @@
+import type { AedesOptions } from 'aedes'
+import aedesPersistenceRedis from 'aedes-persistence-redis'
+import { Redis } from 'ioredis'
+import mqemitterRedis from 'mqemitter-redis'
+import type { Config } from '../core/config'
+import { logger } from '../core/logger'
+
+/** Where sessions, retained messages and offline queues live, and how messages travel between nodes. */
+export interface BrokerStorage {
+  kind: 'memory' | 'redis'
+  /** `persistence` and `mq` for Aedes; empty = Aedes' in-memory defaults. */
+  options: Pick<AedesOptions, 'persistence' | 'mq'>
+  /** Closes the Redis connections opened here (Aedes closes `mq` itself). */
+  close(): Promise<void>
+}
+
+function redisConnection(url: string, name: string, keyPrefix?: string): Redis {
+  const conn = new Redis(url, { connectionName: name, keyPrefix, maxRetriesPerRequest: 2 })
+  conn.on('error', (err: Error) => logger.warn('redis error', { connection: name, err: err.message }))
+  return conn
+}
+
+/**
+ * Without REDIS_URL: aedes-persistence and mqemitter in memory (one node; sessions end
+ * with the process). With REDIS_URL: aedes-persistence-redis for subscriptions,
+ * retained messages, wills and offline queues (keys under `<REDIS_PREFIX>mqtt:`),
+ * mqemitter-redis for fan-out between nodes, and
+ * - `packetTTL` = MQTT_PACKET_TTL_SECONDS: a queued message expires if unclaimed;
+ * - `maxSessionDelivery` = MQTT_MAX_SESSION_DELIVERY: most messages sent on reconnect;
+ * - each offline queue is trimmed to its newest MQTT_QUEUE_LIMIT entries.
+ */
+export function createBrokerStorage(config: Config): BrokerStorage {
+  const url = config.REDIS_URL
+  if (url === undefined) return { kind: 'memory', options: {}, close: async () => undefined }
+
+  const conn = redisConnection(url, 'signalhub-mqtt-persistence', `${config.REDIS_PREFIX}mqtt:`)
+  const ttl = config.MQTT_PACKET_TTL_SECONDS
+  const persistence = aedesPersistenceRedis({ conn, maxSessionDelivery: config.MQTT_MAX_SESSION_DELIVERY, packetTTL: () => ttl })
+  const enqueue = persistence.outgoingEnqueueCombi.bind(persistence)
+  const limit = config.MQTT_QUEUE_LIMIT
+  persistence.outgoingEnqueueCombi = async (subs, packet) => {
+    await enqueue(subs, packet)
+    if (subs === undefined || subs === null || subs.length === 0) return
+    // the list holds packet keys in arrival order; aedes-persistence-redis names it outgoing:<id>
+    const trims = conn.pipeline()
+    for (const sub of subs) trims.ltrim(`outgoing:${encodeURIComponent(sub.clientId)}`, -limit, -1)
+    await trims.exec()
+  }
+
+  const mq = mqemitterRedis({
+    subConn: redisConnection(url, 'signalhub-mqtt-sub'),
+    pubConn: redisConnection(url, 'signalhub-mqtt-pub')
+  })
+  return {
+    kind: 'redis',
+    options: { persistence, mq },
+    close: () => persistence.destroy().catch(() => undefined)
+  }
+}

@@ -1,0 +1,89 @@
+import { EventEmitter } from 'node:events'
+import type { IncomingMessage } from 'node:http'
+import type { Client } from 'aedes'
+import type { Principal } from '../core/principal'
+import type { TokenBucket } from './limits/token-bucket'
+
+/** One authenticated MQTT connection on this node and what the hooks know about it. */
+export interface Session {
+  client: Client
+  /** The user behind the CONNECT password, with `clientId` set. */
+  principal: Principal
+  ip: string | null
+  /** Per-connection `authorizeForward` decisions, valid for one policy version. */
+  forward: { version: number, decisions: Map<string, boolean> }
+  publishes: TokenBucket
+  /** Last time a rate-limit notice was sent, so a flood does not become a notice flood. */
+  lastRateNoticeAt: number
+  /** Set once the session is being closed for revocation: hooks stop acting for it. */
+  closing: boolean
+}
+
+/** A client whose CONNECT carried an empty client id: Aedes assigned `client.id` itself. */
+const serverAssignedIds = new WeakSet<Client>()
+
+export function markServerAssignedId(client: Client): void {
+  serverAssignedIds.add(client)
+}
+
+export function hasServerAssignedId(client: Client): boolean {
+  return serverAssignedIds.has(client)
+}
+
+/** The peer address of a TCP, TLS or WebSocket connection, without the IPv4-mapped prefix. */
+export function remoteAddressOf(client: Client): string | null {
+  const req = client.req as IncomingMessage | undefined
+  const address = req?.socket?.remoteAddress ?? (client.conn as { remoteAddress?: string }).remoteAddress
+  if (address === undefined) return null
+  return address.startsWith('::ffff:') ? address.slice(7) : address
+}
+
+/**
+ * Authenticated sessions on this node, by client and by user. The principal lives
+ * here rather than on the Aedes client object, so nothing else can overwrite it.
+ * Emits 'added' and 'removed' (once per session).
+ */
+export class SessionRegistry extends EventEmitter<{ added: [Session], removed: [Session] }> {
+  private readonly byClient = new WeakMap<Client, Session>()
+  private readonly byUser = new Map<number, Set<Session>>()
+
+  add(session: Session): void {
+    this.byClient.set(session.client, session)
+    const set = this.byUser.get(session.principal.userId) ?? new Set<Session>()
+    set.add(session)
+    this.byUser.set(session.principal.userId, set)
+    session.client.conn.once('close', () => this.remove(session.client))
+    this.emit('added', session)
+  }
+
+  get(client: Client): Session | undefined {
+    return this.byClient.get(client)
+  }
+
+  remove(client: Client): void {
+    const session = this.byClient.get(client)
+    if (session === undefined) return
+    this.byClient.delete(client)
+    const set = this.byUser.get(session.principal.userId)
+    set?.delete(session)
+    if (set?.size === 0) this.byUser.delete(session.principal.userId)
+    this.emit('removed', session)
+  }
+
+  forUser(userId: number): Session[] {
+    return [...(this.byUser.get(userId) ?? [])]
+  }
+
+  all(): Session[] {
+    return [...this.byUser.values()].flatMap((set) => [...set])
+  }
+
+  /** Open sessions of `userId`, not counting one with `clientId` (a reconnect takes its place). */
+  countForUser(userId: number, clientId: string): number {
+    let count = 0
+    for (const session of this.byUser.get(userId) ?? []) {
+      if (session.client.id !== clientId && !session.client.closed) count++
+    }
+    return count
+  }
+}

@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto'
+import type { User } from '../../models/user.model'
+import type { Core } from '../core'
+import { AppError } from '../errors'
+import type { ActionContext } from './action-context'
+
+/** The stand-in for an erased user's name in audit rows: stable per id, not reversible to the name. */
+export function erasedActor(userId: number): string {
+  return `erased-${createHash('sha256').update(String(userId)).digest('hex').slice(0, 12)}`
+}
+
+/**
+ * Deletes a user and everything held about them, in one transaction: keys,
+ * subscriptions, permissions, client bindings, reports and idempotency records.
+ * Audit rows stay (they record what happened) but lose the link to the person:
+ * `user_id` becomes null and `actor` a pseudonym. Signals they published keep
+ * their content with `publisher_id` null. Strategies are not deleted with their
+ * owner: a user who still owns strategies is refused with 409.
+ */
+export async function eraseUserData(core: Core, ctx: ActionContext, user: User): Promise<void> {
+  const { Strategy, ApiKey, Subscription, Permission, ClientBinding, Report, IdempotencyKey, Signal, AuditLog, User: Users } = core.db.models
+  const owned = await Strategy.count({ where: { owner_id: user.id } })
+  if (owned > 0) throw new AppError('conflict', `user ${user.id} owns ${owned} strategies; delete them or give them to another owner first`)
+
+  const clientIds = (await ClientBinding.findAll({ where: { user_id: user.id }, attributes: ['client_id'] })).map((b) => b.client_id)
+  const keyIds = (await ApiKey.findAll({ where: { user_id: user.id }, attributes: ['id'] })).map((k) => k.id)
+  const pseudonym = erasedActor(user.id)
+  // entries still buffered would otherwise be written after the pseudonymisation
+  await core.audit.flush()
+  await core.db.transaction(async (transaction) => {
+    const byUser = { where: { user_id: user.id }, transaction }
+    await ApiKey.destroy(byUser)
+    await Subscription.destroy(byUser)
+    await Permission.destroy(byUser)
+    await ClientBinding.destroy(byUser)
+    await Report.destroy(byUser)
+    await IdempotencyKey.destroy(byUser)
+    await Signal.update({ publisher_id: null }, { where: { publisher_id: user.id }, transaction })
+    await AuditLog.update({ user_id: null, actor: pseudonym }, byUser)
+    await Users.destroy({ where: { id: user.id }, transaction })
+  })
+
+  const self = ctx.principal.userId === user.id
+  core.audit.record({
+    action: self ? 'me.erase' : 'user.delete',
+    result: 'ok',
+    userId: self ? null : ctx.principal.userId > 0 ? ctx.principal.userId : null,
+    actor: self ? pseudonym : ctx.principal.userName,
+    resource: `user/${user.id}`,
+    ip: ctx.ip ?? null,
+    requestId: ctx.requestId ?? null,
+    detail: { keys: keyIds.length, client_ids: clientIds.length, pseudonym }
+  })
+  for (const keyId of keyIds) core.bus.announce({ kind: 'key', keyId, userId: user.id })
+  for (const clientId of clientIds) core.bus.announce({ kind: 'client-binding', clientId })
+  core.bus.announce({ kind: 'user', userId: user.id })
+  core.bus.announce({ kind: 'policy' })
+  await core.policy.reload()
+}

@@ -1,0 +1,156 @@
+import { call, startBridge, type BridgeUser, type TestBridge } from './harness'
+
+let bridge: TestBridge
+let user: BridgeUser
+beforeAll(async () => {
+  bridge = await startBridge({ CORS_ORIGINS: 'https://console.example' })
+  user = await bridge.user('alice', 'publisher')
+})
+afterAll(async () => { await bridge.shutdown() })
+
+describe('probes', () => {
+  test('/healthz is public and answers ok', async () => {
+    const r = await call(bridge, 'GET', '/healthz')
+    expect(r).toMatchObject({ status: 200, body: { status: 'ok' } })
+  })
+
+  test('/readyz checks the database (and Redis when configured)', async () => {
+    const r = await call(bridge, 'GET', '/readyz')
+    expect(r.status).toBe(200)
+    expect(r.body.checks.database).toBe('up')
+    if (process.env.REDIS_URL !== undefined) expect(r.body.checks.redis).toBe('up')
+  })
+
+  test('/readyz answers 503 when the database is down', async () => {
+    const down = await startBridge()
+    await down.core.db.close()
+    const r = await call(down, 'GET', '/readyz')
+    expect(r.status).toBe(503)
+    expect(r.body).toMatchObject({ status: 'unavailable', checks: { database: 'down' } })
+    down.http.close()
+    down.server.closeAllConnections()
+    await new Promise((resolve) => down.server.close(resolve))
+    await down.core.audit.stop().catch(() => undefined)
+    await down.core.redis?.quit().catch(() => undefined)
+    await down.core.close().catch(() => undefined)
+    await down.scratch.drop()
+  })
+
+  test('/metrics is Prometheus text with a latency histogram per route template', async () => {
+    await call(bridge, 'GET', '/api/v1/signals?limit=5', { key: user.key })
+    const r = await call(bridge, 'GET', '/metrics')
+    expect(r.status).toBe(200)
+    expect(r.headers.get('content-type')).toMatch(/^text\/plain/)
+    expect(r.body).toMatch(/signalhub_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/signals",status="200"\} [1-9]/)
+    expect(r.body).not.toMatch(/route="\/api\/v1\/signals\?/)
+  })
+
+  test('/metrics requires the token when METRICS_TOKEN is set', async () => {
+    const guarded = await startBridge({ METRICS_TOKEN: 'metrics-token-0123456789' })
+    const refused = await call(guarded, 'GET', '/metrics')
+    expect(refused.status).toBe(401)
+    expect(refused.body.code).toBe('unauthenticated')
+    expect((await call(guarded, 'GET', '/metrics', { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(401)
+    expect((await call(guarded, 'GET', '/metrics', { headers: { authorization: 'Bearer metrics-token-0123456789' } })).status).toBe(200)
+    await guarded.shutdown()
+  })
+})
+
+describe('API description', () => {
+  test('/openapi.json is OpenAPI 3.1 describing the signal routes and the problem schema', async () => {
+    const r = await call(bridge, 'GET', '/openapi.json')
+    expect(r.status).toBe(200)
+    expect(r.body.openapi).toBe('3.1.0')
+    expect(Object.keys(r.body.paths)).toEqual(expect.arrayContaining(['/api/v1/signals', '/api/v1/signals/stream', '/api/v1/stats', '/healthz', '/readyz', '/metrics']))
+    expect(Object.keys(r.body.paths['/api/v1/signals'])).toEqual(expect.arrayContaining(['get', 'post']))
+    expect(r.body.components.schemas.Problem).toBeDefined()
+    expect(r.body.components.schemas.Signal).toBeDefined()
+    const post = r.body.paths['/api/v1/signals'].post
+    expect(post.responses['422'].content['application/problem+json']).toBeDefined()
+    expect(JSON.stringify(post.requestBody)).toContain('"buy"')
+  })
+
+  test('/docs serves Swagger UI and its assets locally', async () => {
+    const redirect = await fetch(`${bridge.baseUrl}/docs`, { redirect: 'manual' })
+    expect(redirect.status).toBe(301)
+    expect(redirect.headers.get('location')).toBe('/docs/')
+    const page = await call(bridge, 'GET', '/docs/')
+    expect(page.status).toBe(200)
+    expect(page.body).toContain('swagger-ui')
+    expect(page.body).not.toMatch(/https?:\/\/(cdn|unpkg)/)
+    const init = await fetch(`${bridge.baseUrl}/docs/swagger-ui-init.js`)
+    expect(init.status).toBe(200)
+    expect(await init.text()).toContain('/openapi.json')
+    expect((await fetch(`${bridge.baseUrl}/docs/swagger-ui-bundle.js`)).status).toBe(200)
+  })
+})
+
+describe('request handling', () => {
+  test('a plain X-Request-Id is echoed; a strange one is replaced', async () => {
+    const kept = await call(bridge, 'GET', '/healthz', { headers: { 'x-request-id': 'trace-123' } })
+    expect(kept.headers.get('x-request-id')).toBe('trace-123')
+    const replaced = await call(bridge, 'GET', '/healthz', { headers: { 'x-request-id': 'bad id with spaces' } })
+    expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
+  test('unknown routes → 404 route_not_found problem, outside and inside /api/v1', async () => {
+    const outside = await call(bridge, 'GET', '/nowhere')
+    expect(outside.status).toBe(404)
+    expect(outside.body.code).toBe('route_not_found')
+    const inside = await call(bridge, 'DELETE', '/api/v1/signals/whatever', { key: user.key })
+    expect(inside.status).toBe(404)
+    expect(inside.body).toMatchObject({ code: 'route_not_found', type: 'urn:signal-hub:problem:route_not_found', title: 'No such route' })
+  })
+
+  test('Chinese problem titles for zh, English otherwise', async () => {
+    const zh = await call(bridge, 'GET', '/nowhere', { headers: { 'accept-language': 'zh' } })
+    expect(zh.body.title).toBe('路由不存在')
+    const tw = await call(bridge, 'GET', '/nowhere', { headers: { 'accept-language': 'zh-TW' } })
+    expect(tw.body.title).toBe('路由不存在')
+    const fr = await call(bridge, 'GET', '/nowhere', { headers: { 'accept-language': 'fr-FR' } })
+    expect(fr.body.title).toBe('No such route')
+  })
+
+  test('security headers are set (helmet)', async () => {
+    const r = await call(bridge, 'GET', '/healthz')
+    expect(r.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(r.headers.get('x-powered-by')).toBeNull()
+  })
+
+  test('CORS answers allowed origins only', async () => {
+    const preflight = await fetch(`${bridge.baseUrl}/api/v1/signals`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://console.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' }
+    })
+    expect(preflight.status).toBe(204)
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://console.example')
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('Authorization')
+    const foreign = await fetch(`${bridge.baseUrl}/healthz`, { headers: { origin: 'https://evil.example' } })
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull()
+  })
+
+  test('every API request is audited with user, method, route, status, ip, request id and latency', async () => {
+    const r = await call(bridge, 'GET', '/api/v1/signals', { key: user.key, headers: { 'x-request-id': 'audit-me-1' } })
+    expect(r.status).toBe(200)
+    await bridge.core.audit.flush()
+    const row = await bridge.core.db.models.AuditLog.findOne({ where: { request_id: 'audit-me-1', action: 'http.request' } })
+    expect(row).not.toBeNull()
+    expect(row?.user_id).toBe(user.id)
+    expect(row?.result).toBe('ok')
+    expect(row?.resource).toBe('GET /api/v1/signals')
+    expect(row?.ip).toMatch(/127\.0\.0\.1/)
+    expect(JSON.parse(row?.detail ?? '{}')).toMatchObject({ method: 'GET', route: '/api/v1/signals', status: 200, latency_ms: expect.any(Number) })
+  })
+
+  test('refused requests are audited as denied, with the route template even when a handler threw', async () => {
+    await call(bridge, 'GET', '/api/v1/signals?limit=0', { key: user.key, headers: { 'x-request-id': 'audit-me-2' } })
+    await call(bridge, 'GET', '/api/v1/signals', { headers: { 'x-request-id': 'audit-me-3' } })
+    await bridge.core.audit.flush()
+    const invalid = await bridge.core.db.models.AuditLog.findOne({ where: { request_id: 'audit-me-2', action: 'http.request' } })
+    expect(invalid?.result).toBe('failed')
+    expect(invalid?.resource).toBe('GET /api/v1/signals')
+    const anonymous = await bridge.core.db.models.AuditLog.findOne({ where: { request_id: 'audit-me-3', action: 'http.request' } })
+    expect(anonymous?.result).toBe('denied')
+    expect(anonymous?.user_id).toBeNull()
+  })
+})

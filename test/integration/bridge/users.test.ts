@@ -1,0 +1,82 @@
+import { startTestHub, type TestHub, type TestUser } from '../../helpers/hub'
+
+describe('REST /api/v1/users', () => {
+  let hub: TestHub
+  let admin: TestUser
+  let sub: TestUser
+
+  async function call(method: string, path: string, key: string | null, body?: unknown): Promise<{ status: number, body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const headers: Record<string, string> = {}
+    if (key !== null) headers.authorization = `Bearer ${key}`
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    const res = await fetch(`${hub.baseUrl}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+    const text = await res.text()
+    return { status: res.status, body: text === '' ? null : JSON.parse(text) }
+  }
+
+  beforeAll(async () => {
+    hub = await startTestHub()
+    admin = await hub.user('root', 'admin')
+    sub = await hub.user('sub', 'subscriber')
+  })
+  afterAll(async () => hub.shutdown())
+
+  test('POST creates a user (201) and GET, PATCH, list read it back', async () => {
+    const created = await call('POST', '/users', admin.key, { name: 'carol', contact: 'c@example.com', role: 'publisher' })
+    expect(created.status).toBe(201)
+    expect(created.body).toMatchObject({ name: 'carol', role: 'publisher', status: 'active' })
+    expect((await call('GET', `/users/${created.body.id}`, admin.key)).body.name).toBe('carol')
+    const patched = await call('PATCH', `/users/${created.body.id}`, admin.key, { contact: null, role: 'subscriber' })
+    expect(patched.status).toBe(200)
+    expect(patched.body).toMatchObject({ contact: null, role: 'subscriber' })
+    const page = await call('GET', '/users?limit=2', admin.key)
+    expect(page.status).toBe(200)
+    expect(page.body.data).toHaveLength(2)
+    const next = await call('GET', `/users?limit=2&cursor=${page.body.next_cursor}`, admin.key)
+    expect(next.body.data.map((u: { name: string }) => u.name)).toEqual(['carol'])
+    expect(next.body.next_cursor).toBeNull()
+  })
+
+  test('PATCH status disabled stops the user\'s key at once; enabling restores it', async () => {
+    const dan = await hub.user('dan', 'subscriber')
+    expect((await call('GET', '/me', dan.key)).status).toBe(200)
+    expect((await call('PATCH', `/users/${dan.id}`, admin.key, { status: 'disabled' })).body.status).toBe('disabled')
+    const refused = await call('GET', '/me', dan.key)
+    expect(refused.status).toBe(403)
+    expect(refused.body.code).toBe('user_disabled')
+    await call('PATCH', `/users/${dan.id}`, admin.key, { status: 'active' })
+    expect((await call('GET', '/me', dan.key)).status).toBe(200)
+  })
+
+  test('DELETE erases a user (204); deleting again is 404', async () => {
+    const erin = await hub.user('erin', 'subscriber')
+    expect((await call('DELETE', `/users/${erin.id}`, admin.key)).status).toBe(204)
+    expect((await call('GET', '/me', erin.key)).status).toBe(401)
+    expect((await call('DELETE', `/users/${erin.id}`, admin.key)).status).toBe(404)
+  })
+
+  test('a duplicate name is 409 and invalid bodies are 422', async () => {
+    expect((await call('POST', '/users', admin.key, { name: 'sub', role: 'subscriber' })).status).toBe(409)
+    for (const body of [{}, { name: '', role: 'subscriber' }, { name: 'x', role: 'nope' }, { name: 'x', role: 'subscriber', extra: 1 }, { name: 5, role: 'subscriber' }]) {
+      const res = await call('POST', '/users', admin.key, body)
+      expect(res.status).toBe(422)
+      expect(res.body.code).toBe('validation_failed')
+    }
+    expect((await call('PATCH', `/users/${sub.id}`, admin.key, { status: 'sleeping' })).status).toBe(422)
+    expect((await call('GET', '/users?limit=501', admin.key)).status).toBe(422)
+    expect((await call('GET', '/users?cursor=zzz', admin.key)).status).toBe(422)
+  })
+
+  test('non-admins get 403, no key gets 401, unknown ids 404', async () => {
+    expect((await call('GET', '/users', sub.key)).status).toBe(403)
+    expect((await call('POST', '/users', sub.key, { name: 'x', role: 'admin' })).status).toBe(403)
+    expect((await call('PATCH', `/users/${sub.id}`, sub.key, { role: 'admin' })).status).toBe(403)
+    expect((await call('DELETE', `/users/${admin.id}`, sub.key)).status).toBe(403)
+    expect((await call('GET', `/users/${admin.id}`, sub.key)).status).toBe(403)
+    expect((await call('GET', `/users/${sub.id}`, sub.key)).status).toBe(200)
+    expect((await call('GET', '/users', null)).status).toBe(401)
+    expect((await call('POST', '/users', 'shk_wrong', { name: 'x', role: 'admin' })).status).toBe(401)
+    expect((await call('GET', '/users/999999', admin.key)).status).toBe(404)
+    expect((await call('GET', '/users/abc', admin.key)).status).toBe(404)
+  })
+})

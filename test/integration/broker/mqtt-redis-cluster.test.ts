@@ -1,0 +1,78 @@
+import { Redis } from 'ioredis'
+import { brokerRedisUrl, closed, Inbox, publish, signalBody, startBrokerNode, subscribe, TestClients, uniqueId, type BrokerNode } from './helpers'
+
+const describeRedis = process.env.REDIS_URL ? describe : describe.skip
+const REDIS_DB = 6
+
+describeRedis('mqtt with redis', () => {
+  const clients = new TestClients()
+  let a: BrokerNode
+  let b: BrokerNode
+  let prefix: string
+
+  beforeAll(async () => {
+    const redis = new Redis(brokerRedisUrl(REDIS_DB) as string)
+    await redis.flushdb()
+    await redis.quit()
+  })
+  beforeEach(async () => {
+    prefix = `${uniqueId('shc')}:`
+    const env = { REDIS_URL: brokerRedisUrl(REDIS_DB), REDIS_PREFIX: prefix }
+    a = await startBrokerNode(env)
+    b = await startBrokerNode(env, a.scratch)
+  })
+  afterEach(async () => {
+    await clients.endAll()
+    await b.stop()
+    await a.shutdown()
+  })
+
+  test('a signal published on one node is delivered to a subscriber on the other', async () => {
+    const owner = await a.user('owner', 'publisher')
+    const reader = await a.user('reader')
+    const strategy = uniqueId('clu')
+    await a.strategy(strategy, owner)
+    await a.subscribe(reader, strategy)
+    await b.core.policy.reload()
+    const subscriber = await clients.connect(b.mqttUrl, { password: reader.key, clientId: uniqueId('b-') })
+    const inbox = new Inbox(subscriber)
+    expect(await subscribe(subscriber, [`strategy/${strategy}/#`])).toEqual([1])
+    const publisher = await clients.connect(a.mqttUrl, { password: owner.key, clientId: uniqueId('a-') })
+    await publish(publisher, `strategy/${strategy}/AAPL`, signalBody())
+    expect((await inbox.next(`strategy/${strategy}/AAPL`)).json()).toMatchObject({ seq: 1, strategy_id: strategy })
+  })
+
+  test('a key revoked on one node closes its session on the other within 5 s', async () => {
+    const alice = await a.user('alice')
+    const client = await clients.connect(b.mqttUrl, { password: alice.key, clientId: uniqueId('b-') })
+    const started = Date.now()
+    const gone = closed(client)
+    await a.core.keys.revoke(alice.keyId)
+    await gone
+    expect(Date.now() - started).toBeLessThan(5000)
+  })
+
+  test('queued QoS 1 signals survive a restart of the broker', async () => {
+    const owner = await a.user('owner', 'publisher')
+    const reader = await a.user('reader')
+    const strategy = uniqueId('rst')
+    await a.strategy(strategy, owner)
+    await a.subscribe(reader, strategy)
+    const clientId = uniqueId('durable-')
+    const first = await clients.connect(a.mqttUrl, { password: reader.key, clientId, clean: false })
+    await subscribe(first, [`strategy/${strategy}/#`])
+    await new Promise<void>((resolve) => first.end(false, {}, () => resolve()))
+    const publisher = await clients.connect(a.mqttUrl, { password: owner.key, clientId: uniqueId('pub-') })
+    await publish(publisher, `strategy/${strategy}/AAPL`, signalBody({ description: 'queued' }))
+    await clients.endAll()
+
+    await b.stop()
+    await a.stop()
+    const env = { REDIS_URL: brokerRedisUrl(REDIS_DB), REDIS_PREFIX: prefix }
+    a = await startBrokerNode(env, a.scratch)
+    b = await startBrokerNode(env, a.scratch)
+    const again = await clients.connect(a.mqttUrl, { password: reader.key, clientId, clean: false })
+    const inbox = new Inbox(again)
+    expect((await inbox.next(`strategy/${strategy}/AAPL`)).json()).toMatchObject({ seq: 1, description: 'queued' })
+  })
+})

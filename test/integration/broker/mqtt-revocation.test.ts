@@ -1,0 +1,71 @@
+import { closed, Inbox, publish, signalBody, startBrokerNode, subscribe, TestClients, uniqueId, type BrokerNode } from './helpers'
+
+describe('mqtt revocation', () => {
+  let node: BrokerNode
+  const clients = new TestClients()
+
+  beforeAll(async () => { node = await startBrokerNode() })
+  afterEach(() => clients.endAll())
+  afterAll(() => node.shutdown())
+
+  test('revoking the key closes its live connection within 5 s', async () => {
+    const alice = await node.user('alice')
+    const client = await clients.connect(node.mqttUrl, { password: alice.key, clientId: uniqueId('rev-') })
+    const started = Date.now()
+    const gone = closed(client)
+    await node.core.keys.revoke(alice.keyId)
+    await gone
+    expect(Date.now() - started).toBeLessThan(5000)
+  })
+
+  test('disabling the user closes the connection', async () => {
+    const bob = await node.user('bob')
+    const client = await clients.connect(node.mqttUrl, { password: bob.key, clientId: uniqueId('dis-') })
+    const gone = closed(client)
+    await node.core.db.models.User.update({ status: 'disabled' }, { where: { id: bob.id } })
+    node.core.bus.announce({ kind: 'user', userId: bob.id })
+    await gone
+  })
+
+  test('a key expiring while connected closes the connection', async () => {
+    const carol = await node.user('carol')
+    await node.core.db.models.ApiKey.update({ expires_at: new Date(Date.now() + 1500) }, { where: { id: carol.keyId } })
+    const client = await clients.connect(node.mqttUrl, { password: carol.key, clientId: uniqueId('exp-') })
+    await closed(client)
+  })
+
+  test('rotating a key keeps the connection open during the grace period', async () => {
+    const dave = await node.user('dave')
+    const client = await clients.connect(node.mqttUrl, { password: dave.key, clientId: uniqueId('rot-') })
+    await node.core.keys.rotate(dave.keyId)
+    expect(await subscribe(client, [`users/${dave.id}/notices`])).toEqual([1])
+    expect(client.connected).toBe(true)
+  })
+
+  test('removing a subscription drops the filter, stops delivery, and sends a notice', async () => {
+    const owner = await node.user('owner', 'publisher')
+    const reader = await node.user('reader')
+    const strategy = uniqueId('rev')
+    await node.strategy(strategy, owner)
+    await node.subscribe(reader, strategy)
+    const client = await clients.connect(node.mqttUrl, { password: reader.key, clientId: uniqueId('sub-') })
+    const inbox = new Inbox(client)
+    await subscribe(client, [`strategy/${strategy}/#`, `users/${reader.id}/notices`])
+    const publisher = await clients.connect(node.mqttUrl, { password: owner.key, clientId: uniqueId('pub-') })
+    await publish(publisher, `strategy/${strategy}/AAPL`, signalBody())
+    await inbox.next(`strategy/${strategy}/AAPL`)
+
+    await node.core.db.models.Subscription.destroy({ where: { user_id: reader.id, strategy_id: strategy } })
+    node.core.bus.announce({ kind: 'policy' })
+    const notice = (await inbox.next(`users/${reader.id}/notices`)).json()
+    expect(notice).toMatchObject({ type: 'subscription_removed', topics: [`strategy/${strategy}/#`] })
+
+    await publish(publisher, `strategy/${strategy}/AAPL`, signalBody({ description: 'after' }))
+    // the signal was handed to subscribers before its PUBACK; a notice provoked now arrives after anything sent for it
+    await publish(client, '$SYS/probe', 'x')
+    expect((await inbox.next(`users/${reader.id}/notices`)).json()).toMatchObject({ type: 'publish_rejected', topic: '$SYS/probe' })
+    expect(await node.core.db.models.Signal.count({ where: { strategy_id: strategy } })).toBe(2)
+    expect(inbox.count(`strategy/${strategy}/AAPL`)).toBe(0)
+    expect(client.connected).toBe(true)
+  })
+})

@@ -1,0 +1,43 @@
+import { Inbox, publish, signalBody, startBrokerNode, subscribe, TestClients, uniqueId, type BrokerNode } from './helpers'
+
+describe('mqtt sessions', () => {
+  let node: BrokerNode
+  const clients = new TestClients()
+
+  beforeAll(async () => { node = await startBrokerNode() })
+  afterEach(() => clients.endAll())
+  afterAll(() => node.shutdown())
+
+  test('a persistent QoS 1 session receives on reconnect what was published while it was offline', async () => {
+    const owner = await node.user('owner', 'publisher')
+    const reader = await node.user('reader')
+    const strategy = uniqueId('sess')
+    await node.strategy(strategy, owner)
+    await node.subscribe(reader, strategy)
+    const clientId = uniqueId('persistent-')
+    const first = await clients.connect(node.mqttUrl, { password: reader.key, clientId, clean: false })
+    await subscribe(first, [`strategy/${strategy}/#`])
+    await new Promise<void>((resolve) => first.end(false, {}, () => resolve()))
+
+    const publisher = await clients.connect(node.mqttUrl, { password: owner.key, clientId: uniqueId('pub-') })
+    await publish(publisher, `strategy/${strategy}/AAPL`, signalBody({ description: 'missed 1' }))
+    await publish(publisher, `strategy/${strategy}/TSLA`, signalBody({ description: 'missed 2' }))
+
+    const again = await clients.connect(node.mqttUrl, { password: reader.key, clientId, clean: false })
+    const inbox = new Inbox(again)
+    expect((await inbox.next(`strategy/${strategy}/AAPL`)).json()).toMatchObject({ seq: 1, description: 'missed 1' })
+    expect((await inbox.next(`strategy/${strategy}/TSLA`)).json()).toMatchObject({ seq: 2, description: 'missed 2' })
+  })
+
+  test('a refused filter is not kept in a persistent session', async () => {
+    const reader = await node.user('reader')
+    const clientId = uniqueId('keep-')
+    const first = await clients.connect(node.mqttUrl, { password: reader.key, clientId, clean: false })
+    expect(await subscribe(first, ['#', `users/${reader.id}/notices`])).toEqual([128, 1])
+    await new Promise<void>((resolve) => first.end(false, {}, () => resolve()))
+    const again = await clients.connect(node.mqttUrl, { password: reader.key, clientId, clean: false })
+    const live = (node.broker.aedes as unknown as { clients: Record<string, { subscriptions: Record<string, unknown> }> }).clients[clientId]
+    expect(Object.keys(live.subscriptions)).toEqual([`users/${reader.id}/notices`])
+    expect(again.connected).toBe(true)
+  })
+})

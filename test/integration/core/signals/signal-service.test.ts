@@ -1,0 +1,168 @@
+import { loadConfig } from '../../../../core/config'
+import { createCore, type Core } from '../../../../core/core'
+import type { Principal } from '../../../../core/principal'
+import type { MessageSink, SignalView } from '../../../../core/signals/signal-service'
+import { scratchDatabase, type ScratchDatabase } from '../../../helpers/database'
+
+interface Delivered { topic: string, body: SignalView, qos: number, retain: boolean }
+
+/** The broker's side of the hand-off, recorded; `failNext` simulates a broker that is down. */
+class RecordingSink implements MessageSink {
+  delivered: Delivered[] = []
+  failNext = 0
+  async publish(topic: string, payload: Buffer, options: { qos: 0 | 1, retain: boolean }): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext--
+      throw new Error('broker unavailable')
+    }
+    this.delivered.push({ topic, body: JSON.parse(payload.toString()) as SignalView, ...options })
+  }
+}
+
+describe('SignalService', () => {
+  let scratch: ScratchDatabase
+  let core: Core
+  let sink: RecordingSink
+  let owner: Principal
+  let other: Principal
+  let admin: Principal
+
+  async function principal(name: string, role: string): Promise<Principal> {
+    const u = await core.db.models.User.create({ name, contact: null, role })
+    return { userId: u.id, userName: name, role, keyId: null, keyPrefix: null }
+  }
+
+  const signal = (over: Record<string, unknown> = {}) => ({
+    strategy_id: 'alpha', symbol: 'AAPL', type: 'buy', execute_date: '2026-11-21T09:30:00', description: 'enter', ...over
+  })
+
+  beforeEach(async () => {
+    scratch = await scratchDatabase()
+    core = await createCore(loadConfig({ DATABASE_URL: scratch.url, LOG_LEVEL: 'silent', TZ_DEFAULT: 'Asia/Shanghai' }))
+    sink = new RecordingSink()
+    core.signals.setSink(sink)
+    owner = await principal('owner', 'publisher')
+    other = await principal('other', 'publisher')
+    admin = await principal('root', 'admin')
+    await core.db.models.Strategy.create({ id: 'alpha', name: 'Alpha', owner_id: owner.userId })
+    await core.db.models.Strategy.create({ id: 'beta', name: 'Beta', owner_id: other.userId })
+    await core.policy.reload()
+  })
+
+  afterEach(async () => {
+    await core.close()
+    await scratch.drop()
+  })
+
+  const ingest = (p: Principal, body: unknown, idempotencyKey?: string) => {
+    const { items, batch } = core.signals.parseRestBody(body)
+    return core.signals.ingest(p, items, { source: 'rest', batch, idempotencyKey })
+  }
+
+  test('ingest of one signal stores it with seq 1 and hands the canonical JSON to the broker, retained', async () => {
+    const { signals, replayed } = await ingest(owner, signal({ payload: { price: 1.5 } }))
+    expect(replayed).toBe(false)
+    expect(signals[0]).toMatchObject({ seq: 1, strategy_id: 'alpha', symbol: 'AAPL', type: 'buy', publisher: owner.userId, payload: { price: 1.5 } })
+    expect(signals[0].execute_date).toBe('2026-11-21T01:30:00.000Z')
+    expect(sink.delivered).toEqual([{ topic: 'strategy/alpha/AAPL', body: signals[0], qos: 1, retain: true }])
+    expect(Object.keys(sink.delivered[0].body)).toEqual(['id', 'seq', 'strategy_id', 'symbol', 'type', 'execute_date', 'description', 'payload', 'publisher', 'created_at'])
+    const row = await core.db.models.Signal.findByPk(signals[0].id)
+    expect(row?.published_at).not.toBeNull()
+  })
+
+  test('ingest of a batch across strategies numbers each strategy from its own last seq, in request order', async () => {
+    await ingest(owner, signal())
+    const { signals } = await ingest(admin, { signals: [signal(), signal({ strategy_id: 'beta' }), signal({ symbol: 'MSFT' })] })
+    expect(signals.map((s) => [s.strategy_id, s.seq])).toEqual([['alpha', 2], ['beta', 1], ['alpha', 3]])
+    expect(sink.delivered.map((d) => d.body.seq)).toEqual([1, 2, 1, 3])
+  })
+
+  test('ingest concurrently on one strategy yields seqs 1..N with no gap and no repeat', async () => {
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => ingest(owner, signal({ description: `n${i}` }))))
+    const seqs = results.map((r) => r.signals[0].seq).sort((a, b) => a - b)
+    expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => i + 1))
+    const strategy = await core.db.models.Strategy.findByPk('alpha')
+    expect(strategy?.last_seq).toBe(40)
+  })
+
+  test('ingest to another owner\'s strategy is forbidden and stores nothing', async () => {
+    await expect(ingest(other, signal())).rejects.toMatchObject({ code: 'forbidden' })
+    expect(await core.db.models.Signal.count()).toBe(0)
+    expect(sink.delivered).toHaveLength(0)
+  })
+
+  test('ingest to an unknown strategy is a validation error naming the field', async () => {
+    await expect(ingest(admin, signal({ strategy_id: 'ghost' }))).rejects.toMatchObject({ code: 'validation_failed', issues: [{ path: 'strategy_id', message: 'unknown strategy ghost' }] })
+  })
+
+  test('a batch with one forbidden item stores none of them', async () => {
+    await expect(ingest(owner, { signals: [signal(), signal({ strategy_id: 'beta' })] })).rejects.toMatchObject({ code: 'forbidden' })
+    expect(await core.db.models.Signal.count()).toBe(0)
+  })
+
+  test('a batch with invalid items reports each item\'s path and stores nothing', async () => {
+    expect(() => core.signals.parseRestBody({ signals: [signal(), signal({ type: 'yolo' }), signal({ symbol: 'A/B' })] })).toThrow(
+      expect.objectContaining({ code: 'validation_failed', issues: [expect.objectContaining({ path: 'signals.1.type' }), expect.objectContaining({ path: 'signals.2.symbol' })] })
+    )
+  })
+
+  test('the same idempotency key and body returns the first result and publishes nothing new', async () => {
+    const first = await ingest(owner, signal(), 'k-1')
+    const again = await ingest(owner, signal(), 'k-1')
+    expect(again.replayed).toBe(true)
+    expect(again.signals).toEqual(first.signals)
+    expect(sink.delivered).toHaveLength(1)
+    expect(await core.db.models.Signal.count()).toBe(1)
+  })
+
+  test('the same idempotency key with a different body is a conflict', async () => {
+    await ingest(owner, signal(), 'k-1')
+    await expect(ingest(owner, signal({ type: 'sell' }), 'k-1')).rejects.toMatchObject({ code: 'idempotency_conflict' })
+  })
+
+  test('the same idempotency key from another user is independent', async () => {
+    await ingest(owner, signal(), 'k-1')
+    const { replayed } = await ingest(other, signal({ strategy_id: 'beta' }), 'k-1')
+    expect(replayed).toBe(false)
+  })
+
+  test('concurrent requests with one idempotency key store once', async () => {
+    const results = await Promise.all([ingest(owner, signal(), 'k-race'), ingest(owner, signal(), 'k-race'), ingest(owner, signal(), 'k-race')])
+    expect(new Set(results.map((r) => r.signals[0].id)).size).toBe(1)
+    expect(await core.db.models.Signal.count()).toBe(1)
+  })
+
+  test('a signal whose hand-off fails stays in the outbox and publishPending delivers it later', async () => {
+    sink.failNext = 1
+    const { signals } = await ingest(owner, signal())
+    expect(sink.delivered).toHaveLength(0)
+    expect((await core.db.models.Signal.findByPk(signals[0].id))?.published_at).toBeNull()
+    expect(await core.signals.publishPending(0)).toBe(1)
+    expect(sink.delivered.map((d) => d.body.id)).toEqual([signals[0].id])
+    expect(await core.signals.publishPending(0)).toBe(0)
+  })
+
+  test('parseMqttPayload takes strategy and symbol from the topic and the idempotency key from the body', () => {
+    const { item, idempotencyKey } = core.signals.parseMqttPayload('alpha', 'AAPL', Buffer.from(JSON.stringify({ type: 'sell', execute_date: '2026-11-21', idempotency_key: 'm-1' })))
+    expect(item).toMatchObject({ strategy_id: 'alpha', symbol: 'AAPL', type: 'sell', description: '', payload: null })
+    expect(idempotencyKey).toBe('m-1')
+  })
+
+  test.each([
+    ['not json', 'the payload is not JSON'],
+    ['{"type":"buy"}', 'invalid signal'],
+    ['{"type":"buy","execute_date":"2026-11-21","strategy_id":"x"}', 'invalid signal'],
+    ['[]', 'invalid signal']
+  ])('parseMqttPayload(%s) refuses it: %s', (payload, detail) => {
+    expect(() => core.signals.parseMqttPayload('alpha', 'AAPL', Buffer.from(payload))).toThrow(expect.objectContaining({ code: 'validation_failed', message: detail }))
+  })
+
+  test('the audit trail records ingest with the caller and never the payload', async () => {
+    await ingest(owner, signal({ payload: { secret_sauce: 42 } }))
+    await core.audit.flush()
+    const rows = await core.db.models.AuditLog.findAll({ where: { action: 'signal.ingest' } })
+    expect(rows).toHaveLength(1)
+    expect(rows[0]).toMatchObject({ user_id: owner.userId, result: 'ok', resource: 'strategy/alpha' })
+    expect(rows[0].detail).not.toContain('secret_sauce')
+  })
+})
