@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net'
 import { createHttpApp, type HttpApp } from '../../../bridge/app'
 import { loadConfig, type Env } from '../../../core/config'
 import { createCore, type Core } from '../../../core/core'
-import { Policy } from '../../../core/policy/policy'
 import type { Principal } from '../../../core/principal'
 import { scratchDatabase, type ScratchDatabase } from '../../helpers/database'
 
@@ -15,14 +14,6 @@ jest.mock('../../../bridge/routes/management', () => {
     return { managementRouter: () => jest.requireActual<typeof import('express')>('express').Router() }
   }
 }, { virtual: true })
-
-// TEMPORARY: SignalService calls Policy#strategyExists, which core/policy/policy.ts does not define yet.
-const policyPrototype = Policy.prototype as unknown as { strategyExists?: (id: string) => boolean }
-if (typeof policyPrototype.strategyExists !== 'function') {
-  policyPrototype.strategyExists = function (this: { snapshot: { strategies: Map<string, unknown> } }, id: string): boolean {
-    return this.snapshot.strategies.has(id)
-  }
-}
 
 export interface BridgeUser {
   id: number

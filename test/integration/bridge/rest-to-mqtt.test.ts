@@ -1,14 +1,5 @@
 import mqtt from 'mqtt'
-import { Policy } from '../../../core/policy/policy'
 import { startTestHub, type TestHub } from '../../helpers/hub'
-
-// TEMPORARY: SignalService calls Policy#strategyExists, which core/policy/policy.ts does not define yet.
-const policyPrototype = Policy.prototype as unknown as { strategyExists?: (id: string) => boolean }
-if (typeof policyPrototype.strategyExists !== 'function') {
-  policyPrototype.strategyExists = function (this: { snapshot: { strategies: Map<string, unknown> } }, id: string): boolean {
-    return this.snapshot.strategies.has(id)
-  }
-}
 
 let hub: TestHub
 beforeAll(async () => { hub = await startTestHub() })
