@@ -61,7 +61,7 @@ export const configSchema = z.object({
   MQTT_PUBLISH_RATE: positiveInt.default(200),
   /** Concurrent MQTT connections allowed per user. */
   MQTT_MAX_CONNECTIONS_PER_USER: positiveInt.default(20),
-  /** QoS 1/2 messages queued per offline persistent session before the oldest are dropped. */
+  /** QoS 1/2 messages queued per offline persistent session before the oldest are dropped (Redis persistence). */
   MQTT_QUEUE_LIMIT: positiveInt.default(1000),
   /** Seconds a queued QoS 1/2 message is kept for an offline session (Redis persistence). */
   MQTT_PACKET_TTL_SECONDS: positiveInt.default(86400),

@@ -6,15 +6,6 @@ import { createCore, type Core } from '../../../core/core'
 import type { Principal } from '../../../core/principal'
 import { scratchDatabase, type ScratchDatabase } from '../../helpers/database'
 
-// Until the management engineer's router exists, the bridge mounts an empty one in its place.
-jest.mock('../../../bridge/routes/management', () => {
-  try {
-    return jest.requireActual('../../../bridge/routes/management')
-  } catch {
-    return { managementRouter: () => jest.requireActual<typeof import('express')>('express').Router() }
-  }
-}, { virtual: true })
-
 export interface BridgeUser {
   id: number
   name: string

@@ -5,7 +5,6 @@ import mqtt, { type IClientOptions, type MqttClient, type IPublishPacket } from 
 import { createMqttBroker, type MqttBroker } from '../../../broker/mqtt-broker'
 import { loadConfig, type Env } from '../../../core/config'
 import { createCore, type Core } from '../../../core/core'
-import { Policy } from '../../../core/policy/policy'
 import { scratchDatabase, type ScratchDatabase } from '../../helpers/database'
 import type { TestUser } from '../../helpers/hub'
 
@@ -41,14 +40,6 @@ export function brokerRedisUrl(db = 5): string | undefined {
 
 export function uniqueId(prefix: string): string {
   return `${prefix}${Math.random().toString(36).slice(2, 8)}`
-}
-
-// Test-only shim until core adds Policy.strategyExists, which SignalService already calls.
-const policyPrototype = Policy.prototype as unknown as { strategyExists?: (id: string) => boolean }
-if (typeof policyPrototype.strategyExists !== 'function') {
-  policyPrototype.strategyExists = function (this: { snapshot: { strategies: Map<string, unknown> } }, id: string) {
-    return this.snapshot.strategies.has(id)
-  }
 }
 
 export async function startBrokerNode(env: Env = {}, scratch?: ScratchDatabase): Promise<BrokerNode> {
