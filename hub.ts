@@ -4,6 +4,7 @@ import { createHttpApp } from './bridge/app'
 import { createMqttBroker, type MqttBroker } from './broker/mqtt-broker'
 import type { Config } from './core/config'
 import { createCore, type Core, type CoreOptions } from './core/core'
+import { startScheduler } from './core/jobs/scheduler'
 import { logger } from './core/logger'
 
 /** A running Signal Hub node: the core, the MQTT broker and the HTTP server around them. */
@@ -26,21 +27,41 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   })
 }
 
+const OUTBOX_INTERVAL_MS = 10_000
+
+/** Publishes, now and then, stored signals whose hand-off to the broker failed (see SignalService). */
+function startOutbox(core: Core): NodeJS.Timeout {
+  const sweep = (): void => {
+    core.signals.publishPending().then((n) => {
+      if (n > 0) logger.warn('outbox: published signals left unpublished earlier', { count: n })
+    }, (err: unknown) => logger.warn('outbox: sweep failed', { err: (err as Error).message }))
+  }
+  sweep()
+  const timer = setInterval(sweep, OUTBOX_INTERVAL_MS)
+  timer.unref()
+  return timer
+}
+
 export async function startHub(config: Config, options: CoreOptions = {}): Promise<Hub> {
   const core = await createCore(config, options)
   const broker = await createMqttBroker(core)
   core.signals.setSink(broker.sink)
+  core.notifier.setSink(broker.sink)
   const bridge = createHttpApp(core)
   const http = createServer(bridge.app)
   broker.attachWebSocket(http)
   const mqttPorts = await broker.listen()
   const httpPort = await listen(http, config.HTTP_PORT, config.HOST)
   const ports = { http: httpPort, ...mqttPorts }
+  const stopJobs = config.JOBS_ENABLED ? startScheduler(core) : async () => undefined
+  const outbox = startOutbox(core)
   logger.info('signal hub listening', { host: config.HOST, ...ports, websocket: `/mqtt on ${httpPort}`, redis: config.REDIS_URL !== undefined })
 
   let stopping: Promise<void> | undefined
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      clearInterval(outbox)
+      await stopJobs()
       const closed = new Promise<void>((resolve) => http.close(() => resolve()))
       bridge.close()
       http.closeIdleConnections()

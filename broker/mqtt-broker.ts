@@ -17,6 +17,7 @@ import { listenTcp } from './listeners/tcp'
 import { listenTls } from './listeners/tls'
 import { attachWebSocket, type WebSocketListener } from './listeners/websocket'
 import { createBrokerStorage } from './persistence'
+import { relayRemoteSignals } from './remote-signals'
 import { watchRevocations } from './revocation'
 import { trackSessionEvents } from './session-events'
 import { SessionRegistry } from './session-registry'
@@ -63,6 +64,7 @@ export async function createMqttBroker(core: Core): Promise<MqttBroker> {
   aedes.authorizeForward = authorizeForward(ctx)
   trackSessionEvents(ctx)
   const stopWatching = watchRevocations(ctx)
+  const stopRelay = core.config.REDIS_URL === undefined ? async () => undefined : relayRemoteSignals(ctx)
 
   const handle: HandleConnection = (stream, req) => {
     const client = aedes.handle(stream, req)
@@ -99,7 +101,9 @@ export async function createMqttBroker(core: Core): Promise<MqttBroker> {
     close() {
       closing ??= (async () => {
         stopWatching()
+        await stopRelay()
         const stopped = listeners.map((l) => l.close())
+        await storage.settle()
         await new Promise<void>((resolve) => aedes.close(() => resolve()))
         for (const listener of listeners) listener.destroyConnections()
         await Promise.all([...stopped, ...webSockets.map((ws) => ws.close())])

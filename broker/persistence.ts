@@ -10,6 +10,8 @@ export interface BrokerStorage {
   kind: 'memory' | 'redis'
   /** `persistence` and `mq` for Aedes; empty = Aedes' in-memory defaults. */
   options: Pick<AedesOptions, 'persistence' | 'mq'>
+  /** Resolves once clean-up already under way (sessions that just ended) has reached Redis. */
+  settle(): Promise<void>
   /** Closes the Redis connections opened here (Aedes closes `mq` itself). */
   close(): Promise<void>
 }
@@ -18,6 +20,23 @@ function redisConnection(url: string, name: string, keyPrefix?: string): Redis {
   const conn = new Redis(url, { connectionName: name, keyPrefix, maxRetriesPerRequest: 2 })
   conn.on('error', (err: Error) => logger.warn('redis error', { connection: name, err: err.message }))
   return conn
+}
+
+const SETTLE_LIMIT_MS = 2000
+
+/**
+ * Waits until no command has been pending on `conn` for a few turns of the event loop.
+ * Sessions that ended just before shutdown clean up in several dependent steps; closing
+ * in the middle of them would fail the later steps ("Connection is closed").
+ */
+async function settled(conn: Redis): Promise<void> {
+  const queues = conn as unknown as { commandQueue: { length: number }, offlineQueue: { length: number } }
+  const deadline = Date.now() + SETTLE_LIMIT_MS
+  let quiet = 0
+  while (quiet < 3 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    quiet = queues.commandQueue.length === 0 && queues.offlineQueue.length === 0 ? quiet + 1 : 0
+  }
 }
 
 /**
@@ -31,7 +50,7 @@ function redisConnection(url: string, name: string, keyPrefix?: string): Redis {
  */
 export function createBrokerStorage(config: Config): BrokerStorage {
   const url = config.REDIS_URL
-  if (url === undefined) return { kind: 'memory', options: {}, close: async () => undefined }
+  if (url === undefined) return { kind: 'memory', options: {}, settle: async () => undefined, close: async () => undefined }
 
   const conn = redisConnection(url, 'signalhub-mqtt-persistence', `${config.REDIS_PREFIX}mqtt:`)
   const ttl = config.MQTT_PACKET_TTL_SECONDS
@@ -54,6 +73,10 @@ export function createBrokerStorage(config: Config): BrokerStorage {
   return {
     kind: 'redis',
     options: { persistence, mq },
-    close: () => persistence.destroy().catch(() => undefined)
+    settle: () => settled(conn),
+    close: async () => {
+      await settled(conn)
+      await conn.quit().catch(() => undefined)
+    }
   }
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { validate as isValidCron } from 'node-cron'
 import { z } from 'zod'
 
 /**
@@ -31,6 +32,8 @@ const databaseUrl = z.string().refine(
 )
 
 const redisUrl = z.string().refine((url) => /^rediss?:\/\/.+/.test(url), 'redis://[user:password@]host:port[/db]')
+
+const CRON = z.string().refine((v) => v === 'off' || isValidCron(v), 'a cron expression such as "15 3 * * *", or off')
 
 const signalType = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'lower-case words of at most 32 characters')
 
@@ -89,6 +92,20 @@ export const configSchema = z.object({
   KEY_CACHE_MS: z.coerce.number().int().min(0).max(60000).default(5000),
   /** Days audit log rows are kept. */
   LOG_RETENTION_DAYS: positiveInt.default(90),
+  /** Run the scheduled jobs on this node (with several nodes and Redis, each run happens on one node only). */
+  JOBS_ENABLED: bool.default(true),
+  /** Schedule of the audit-log cleanup job (cron, in TZ_DEFAULT), or off. */
+  JOB_CLEANUP_LOGS_CRON: CRON.default('15 3 * * *'),
+  /** Schedule of the subscriber reports job; each run reports on the previous day. */
+  JOB_REPORTS_CRON: CRON.default('10 0 * * *'),
+  /** Schedule of the key-rotation job. */
+  JOB_ROTATE_KEYS_CRON: CRON.default('0 * * * *'),
+  /** Schedule of the database backup job, or off. */
+  JOB_BACKUP_CRON: CRON.default('off'),
+  /** Folder the backup job writes its archives to. */
+  BACKUP_DIR: z.string().min(1).default('./backups'),
+  /** Archives kept by the backup job; older ones are deleted. */
+  BACKUP_KEEP: positiveInt.default(14),
   /** An admin key (≥ 32 characters) seeded on first start. */
   BOOTSTRAP_ADMIN_KEY: z.string().min(32, 'at least 32 characters').optional(),
   /** Name of the admin seeded with BOOTSTRAP_ADMIN_KEY. */

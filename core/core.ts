@@ -8,6 +8,7 @@ import { ChangeBus } from './change-bus'
 import type { Config } from './config'
 import { logger } from './logger'
 import { createMetrics, type Metrics } from './metrics'
+import { Notifier } from './notifier'
 import { PolicyStore } from './policy/policy-store'
 import { SignalService } from './signals/signal-service'
 
@@ -23,6 +24,8 @@ export interface Core {
   keys: KeyService
   audit: AuditTrail
   signals: SignalService
+  /** Server messages to `users/<id>/notices` and `users/<id>/reports`. */
+  notifier: Notifier
   metrics: Metrics
   /** A Redis connection for commands (rate limits, locks), when REDIS_URL is set. */
   redis?: Redis
@@ -82,7 +85,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
   metrics.databaseUp.set(1)
 
   return {
-    config, db, bus, policy, keys, audit, signals, metrics, redis, now,
+    config, db, bus, policy, keys, audit, signals, notifier: new Notifier(), metrics, redis, now,
     async close() {
       await audit.stop()
       await Promise.all([redis?.quit().catch(() => undefined), redisSubscriber?.quit().catch(() => undefined)])

@@ -62,6 +62,12 @@ export function createMetrics() {
       help: '1 when Redis answers, 0 when it does not, absent without Redis',
       registers: [registry]
     }),
+    jobRuns: new Counter({
+      name: 'signalhub_job_runs_total',
+      help: 'Scheduled or on-demand job runs, by job and result',
+      labelNames: ['job', 'result'] as const,
+      registers: [registry]
+    }),
     databaseUp: new Gauge({
       name: 'signalhub_database_up',
       help: '1 when the database answers',

@@ -193,10 +193,10 @@ export class KeyService {
     return toKeyView(key)
   }
 
-  /** Revokes every key of a user whose deadline has passed; returns the keys revoked. */
-  async revokeExpired(): Promise<KeyView[]> {
+  /** Revokes every key whose deadline has passed by `now`; returns the keys revoked. */
+  async revokeExpired(now: Date = this.now()): Promise<KeyView[]> {
     const due = await this.db.models.ApiKey.findAll({
-      where: { status: { [Op.ne]: 'revoked' }, expires_at: { [Op.lte]: this.now() } }
+      where: { status: { [Op.ne]: 'revoked' }, expires_at: { [Op.lte]: now } }
     })
     const out: KeyView[] = []
     for (const key of due) out.push(await this.revoke(key.id))

@@ -36,6 +36,7 @@ export async function startTestHub(env: Env = {}, scratch?: ScratchDatabase): Pr
     MQTT_PORT: '0',
     LOG_LEVEL: 'silent',
     KEY_CACHE_MS: '5000',
+    JOBS_ENABLED: 'false',
     REDIS_PREFIX: `sht${Math.random().toString(36).slice(2, 8)}:`,
     ...env
   })

@@ -1,3 +1,4 @@
+import mqtt from 'mqtt'
 import { startTestHub, type TestHub, type TestUser } from '../../helpers/hub'
 
 describe('REST keys and client bindings', () => {
@@ -82,5 +83,17 @@ describe('REST keys and client bindings', () => {
     expect((await call('DELETE', '/client-bindings/sub-device', sub.key)).status).toBe(403)
     expect((await call('DELETE', '/client-bindings/sub-device', admin.key)).status).toBe(204)
     expect((await call('DELETE', '/client-bindings/sub-device', admin.key)).status).toBe(404)
+  })
+
+  test('revoking a key over REST closes its open MQTT session within 5 s', async () => {
+    const issued = (await call('POST', '/users/me/keys', other.key, {})).body
+    const client = await mqtt.connectAsync(hub.mqttUrl, { username: 'other', password: issued.key, clientId: `other-${issued.id}`, reconnectPeriod: 0 })
+    try {
+      const closed = new Promise<void>((resolve) => client.once('close', () => resolve()))
+      expect((await call('POST', `/keys/${issued.id}/revoke`, other.key)).status).toBe(200)
+      await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('session still open after 5 s')), 5000))])
+    } finally {
+      client.end(true)
+    }
   })
 })
