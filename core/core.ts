@@ -38,6 +38,8 @@ export interface CoreOptions {
   now?: () => Date
 }
 
+const POLICY_POLL_MS = 30_000
+
 export function createRedis(url: string, name: string): Redis {
   const client = new Redis(url, { connectionName: name, maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: true })
   client.on('error', (err: Error) => logger.warn('redis error', { connection: name, err: err.message }))
@@ -73,6 +75,12 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
     }
   })
 
+  // Without Redis no other process can announce changes (the CLI, a second node): poll instead.
+  const policyPoll = redis === undefined
+    ? setInterval(() => { policy.reload().catch(() => undefined) }, POLICY_POLL_MS)
+    : undefined
+  policyPoll?.unref()
+
   const audit = new AuditTrail(db)
   audit.start()
   const keys = new KeyService(db, bus, { graceHours: config.KEY_GRACE_HOURS, cacheMs: config.KEY_CACHE_MS, now })
@@ -87,6 +95,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
   return {
     config, db, bus, policy, keys, audit, signals, notifier: new Notifier(), metrics, redis, now,
     async close() {
+      clearInterval(policyPoll)
       await audit.stop()
       await Promise.all([redis?.quit().catch(() => undefined), redisSubscriber?.quit().catch(() => undefined)])
       await db.close()

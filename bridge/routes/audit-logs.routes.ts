@@ -1,7 +1,7 @@
 import { Router } from 'express'
 import { auditEntryViewSchema, auditQuerySchema, queryAuditLogs } from '../../core/audit/audit-query'
 import type { Core } from '../../core/core'
-import { pageSchema } from '../../core/users/pagination'
+import { pageSchema } from '../../core/pagination'
 import { validate } from '../middleware/validate'
 import { KEY_REQUIRED, problemResponses, registry } from '../openapi'
 import type { ContextOf } from './management'

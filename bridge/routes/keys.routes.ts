@@ -2,7 +2,7 @@ import { Router } from 'express'
 import type { Core } from '../../core/core'
 import { clientBindingViewSchema, ClientBindingService } from '../../core/users/client-binding-service'
 import { createKeySchema, issuedKeySchema, KeyManagement, keyViewSchema } from '../../core/users/key-management'
-import type { ActionContext } from '../../core/users/action-context'
+import type { ActionContext } from '../../core/action-context'
 import { KEY_REQUIRED, problemResponses, registry, z } from '../openapi'
 import type { ContextOf } from './management'
 

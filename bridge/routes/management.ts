@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express'
 import type { Core } from '../../core/core'
-import type { ActionContext } from '../../core/users/action-context'
+import type { ActionContext } from '../../core/action-context'
 import { requirePrincipal } from '../middleware/request-locals'
 import { auditLogsRouter } from './audit-logs.routes'
 import { keysRouter } from './keys.routes'

@@ -4,7 +4,7 @@ import {
   createStrategySchema, deleteStrategyQuerySchema, listStrategiesQuerySchema, strategyViewSchema, updateStrategySchema
 } from '../../core/strategies/strategy-schemas'
 import { StrategyService } from '../../core/strategies/strategy-service'
-import { pageSchema } from '../../core/users/pagination'
+import { pageSchema } from '../../core/pagination'
 import { validate } from '../middleware/validate'
 import { KEY_REQUIRED, problemResponses, registry, z } from '../openapi'
 import type { ContextOf } from './management'

@@ -1,6 +1,6 @@
 import { Router } from 'express'
 import type { Core } from '../../core/core'
-import { pageSchema } from '../../core/users/pagination'
+import { pageSchema } from '../../core/pagination'
 import { UserService } from '../../core/users/user-service'
 import { createUserSchema, listUsersQuerySchema, updateUserSchema, userViewSchema } from '../../core/users/user-schemas'
 import { validate } from '../middleware/validate'

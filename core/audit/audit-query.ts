@@ -2,9 +2,9 @@ import { z } from 'zod'
 import { Op, type WhereOptions } from 'sequelize'
 import type { AuditLog } from '../../models/audit-log.model'
 import type { Core } from '../core'
-import { assertAdmin, type ActionContext } from '../users/action-context'
-import { decodeNumericCursor, pageLimit, pageQuerySchema, toPage, type Page } from '../users/pagination'
-import { parseInput } from '../users/parse-input'
+import { assertAdmin, type ActionContext } from '../action-context'
+import { decodeNumericCursor, pageLimit, pageQuerySchema, toPage, type Page } from '../pagination'
+import { parseInput } from '../parse-input'
 
 export const auditQuerySchema = pageQuerySchema.extend({
   user_id: z.coerce.number().int().positive().optional(),

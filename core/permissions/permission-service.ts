@@ -3,8 +3,8 @@ import type { Permission } from '../../models/permission.model'
 import type { Role } from '../../models/role.model'
 import type { Core } from '../core'
 import { AppError } from '../errors'
-import { applyPolicyChange, assertAdmin, parseId, recordOperation, type ActionContext } from '../users/action-context'
-import { parseInput } from '../users/parse-input'
+import { applyPolicyChange, assertAdmin, parseId, recordOperation, type ActionContext } from '../action-context'
+import { parseInput } from '../parse-input'
 import {
   createRoleSchema, permissionInputSchema,
   type CreateRoleInput, type PermissionInput, type PermissionView, type RoleView

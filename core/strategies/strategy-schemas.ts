@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { strategyIdSchema } from '../signals/signal-schema'
-import { pageQuerySchema } from '../users/pagination'
+import { pageQuerySchema } from '../pagination'
 
 const noControl = (s: string): boolean => !/\p{Cc}/u.test(s)
 const strategyName = z.string().trim().min(1).max(100).refine(noControl, 'no control characters')

@@ -3,9 +3,9 @@ import type { Strategy } from '../../models/strategy.model'
 import type { Core } from '../core'
 import { AppError } from '../errors'
 import { previewPolicy } from '../permissions/policy-preview'
-import { applyPolicyChange, isAdmin, recordOperation, type ActionContext } from '../users/action-context'
-import { decodeStringCursor, pageLimit, toPage, type Page } from '../users/pagination'
-import { parseInput } from '../users/parse-input'
+import { applyPolicyChange, isAdmin, recordOperation, type ActionContext } from '../action-context'
+import { decodeStringCursor, pageLimit, toPage, type Page } from '../pagination'
+import { parseInput } from '../parse-input'
 import {
   createStrategySchema, listStrategiesQuerySchema, updateStrategySchema,
   type CreateStrategyInput, type ListStrategiesQuery, type StrategyView, type UpdateStrategyInput

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { strategyIdSchema, symbolSchema } from '../signals/signal-schema'
-import { pageQuerySchema } from '../users/pagination'
+import { pageQuerySchema } from '../pagination'
 
 export const MAX_SUBSCRIPTION_SYMBOLS = 100
 

@@ -5,9 +5,9 @@ import type { Core } from '../core'
 import { AppError } from '../errors'
 import { previewPolicy } from '../permissions/policy-preview'
 import { StrategyService } from '../strategies/strategy-service'
-import { applyPolicyChange, isAdmin, parseId, recordOperation, type ActionContext } from '../users/action-context'
-import { decodeNumericCursor, pageLimit, toPage, type Page } from '../users/pagination'
-import { parseInput } from '../users/parse-input'
+import { applyPolicyChange, isAdmin, parseId, recordOperation, type ActionContext } from '../action-context'
+import { decodeNumericCursor, pageLimit, toPage, type Page } from '../pagination'
+import { parseInput } from '../parse-input'
 import {
   addSubscriptionSchema, listSubscriptionsQuerySchema,
   type AddSubscriptionInput, type ListSubscriptionsQuery, type SubscriptionView

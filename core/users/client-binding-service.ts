@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { ClientBinding } from '../../models/client-binding.model'
 import type { Core } from '../core'
 import { AppError } from '../errors'
-import { assertAdmin, assertSelfOrAdmin, parseId, recordOperation, type ActionContext } from './action-context'
+import { assertAdmin, assertSelfOrAdmin, parseId, recordOperation, type ActionContext } from '../action-context'
 
 export const clientBindingViewSchema = z.object({
   client_id: z.string(),

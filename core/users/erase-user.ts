@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { User } from '../../models/user.model'
 import type { Core } from '../core'
 import { AppError } from '../errors'
-import type { ActionContext } from './action-context'
+import type { ActionContext } from '../action-context'
 
 /** The stand-in for an erased user's name in audit rows: stable per id, not reversible to the name. */
 export function erasedActor(userId: number): string {

@@ -2,8 +2,8 @@ import { z } from 'zod'
 import type { IssuedKey, KeyView } from '../auth/key-service'
 import type { Core } from '../core'
 import { AppError } from '../errors'
-import { assertSelfOrAdmin, isAdmin, parseId, recordOperation, type ActionContext } from './action-context'
-import { parseInput } from './parse-input'
+import { assertSelfOrAdmin, isAdmin, parseId, recordOperation, type ActionContext } from '../action-context'
+import { parseInput } from '../parse-input'
 
 export const createKeySchema = z.strictObject({
   label: z.string().trim().min(1).max(100).nullable().optional(),

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { roleNameSchema } from '../permissions/permission-schemas'
-import { pageQuerySchema } from './pagination'
+import { pageQuerySchema } from '../pagination'
 
 const noControl = (s: string): boolean => !/\p{Cc}/u.test(s)
 

@@ -2,9 +2,9 @@ import { Op, UniqueConstraintError, type WhereOptions } from 'sequelize'
 import type { User } from '../../models/user.model'
 import type { Core } from '../core'
 import { AppError } from '../errors'
-import { assertAdmin, assertSelfOrAdmin, parseId, recordOperation, type ActionContext } from './action-context'
-import { decodeNumericCursor, pageLimit, toPage, type Page } from './pagination'
-import { parseInput } from './parse-input'
+import { assertAdmin, assertSelfOrAdmin, parseId, recordOperation, type ActionContext } from '../action-context'
+import { decodeNumericCursor, pageLimit, toPage, type Page } from '../pagination'
+import { parseInput } from '../parse-input'
 import { eraseUserData } from './erase-user'
 import {
   createUserSchema, listUsersQuerySchema, updateUserSchema,

@@ -2,7 +2,8 @@ import type { Core } from '../../core/core'
 import { PermissionService, type Grantee } from '../../core/permissions/permission-service'
 import { StrategyService } from '../../core/strategies/strategy-service'
 import { SubscriptionService } from '../../core/subscriptions/subscription-service'
-import type { ActionContext } from '../../core/users/action-context'
+import type { ActionContext } from '../../core/action-context'
+import { isJobName, JOBS, runJob } from '../../core/jobs/scheduler'
 import { ClientBindingService } from '../../core/users/client-binding-service'
 import { KeyManagement } from '../../core/users/key-management'
 import type { UserView } from '../../core/users/user-schemas'
@@ -229,6 +230,20 @@ export const COMMANDS: Record<string, Command> = {
     async run(env, args) {
       await new PermissionService(env.core).remove(env.ctx, args.positionals[0])
       env.out.result({ removed: Number(args.positionals[0]) }, [`permission ${args.positionals[0]} removed`])
+    }
+  },
+  'job run': {
+    usage: `job run ${Object.keys(JOBS).join('|')}`,
+    options: {},
+    positionals: 1,
+    async run(env, args) {
+      const name = args.positionals[0]
+      if (!isJobName(name)) throw new UsageError(`unknown job ${name}; one of ${Object.keys(JOBS).join(', ')}`)
+      const result = await runJob(env.core, name, { progress: (message) => env.out.note(`${name}: ${message}`) })
+      env.out.result({ job: name, ...result }, [`${name}: ${result.summary}`])
+      if (name === 'reports' || name === 'rotate-keys') {
+        env.out.note('run from the CLI, reports and notices are stored (GET /api/v1/reports, GET /api/v1/me) but not sent over MQTT; the nodes\' scheduled runs send them')
+      }
     }
   },
   'client-binding release': {

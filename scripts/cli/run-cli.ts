@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, type Env } from '../../core/config'
 import { createCore } from '../../core/core'
 import { isAppError } from '../../core/errors'
 import { logger } from '../../core/logger'
-import { cliContext } from '../../core/users/action-context'
+import { cliContext } from '../../core/action-context'
 import { CliOutput } from './cli-output'
 import { COMMANDS, UsageError, type Command } from './commands'
 

@@ -147,4 +147,21 @@ describe('admin CLI', () => {
     expect(run.code).toBe(0)
     expect(run.out).toContain('client-binding release <client id>')
   })
+
+  test('job run cleanup-logs reports progress and a summary line, and deletes old audit rows', async () => {
+    await withCore(async (core) => {
+      await core.db.models.AuditLog.create({ at: new Date(Date.now() - 400 * 86_400_000), action: 'test.old', result: 'ok', user_id: null, actor: null, resource: null, ip: null, client_id: null, request_id: null, detail: null })
+    })
+    const run = await cli('job', 'run', 'cleanup-logs')
+    expect(run.code).toBe(0)
+    expect(run.out).toMatch(/^cleanup-logs: deleted 1 audit rows older than /)
+    expect(run.err).toContain('note: cleanup-logs: audit rows deleted: 1')
+    expect(await withCore((core) => core.db.models.AuditLog.count({ where: { action: 'test.old' } }))).toBe(0)
+  })
+
+  test('job run with an unknown job exits 2 naming the jobs', async () => {
+    const run = await cli('job', 'run', 'defrag')
+    expect(run.code).toBe(2)
+    expect(run.err).toMatch(/unknown job defrag; one of cleanup-logs, reports, rotate-keys, backup/)
+  })
 })

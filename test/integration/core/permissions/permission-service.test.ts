@@ -1,6 +1,6 @@
 import type { Core } from '../../../../core/core'
 import { PermissionService } from '../../../../core/permissions/permission-service'
-import type { ActionContext } from '../../../../core/users/action-context'
+import type { ActionContext } from '../../../../core/action-context'
 import { KeyManagement } from '../../../../core/users/key-management'
 import { ClientBindingService } from '../../../../core/users/client-binding-service'
 import { managementFixture, type ManagementFixture } from '../users/management-fixture'

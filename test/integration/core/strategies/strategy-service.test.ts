@@ -1,7 +1,7 @@
 import type { Core } from '../../../../core/core'
 import { StrategyService } from '../../../../core/strategies/strategy-service'
 import { SubscriptionService } from '../../../../core/subscriptions/subscription-service'
-import type { ActionContext } from '../../../../core/users/action-context'
+import type { ActionContext } from '../../../../core/action-context'
 import { managementFixture, type ManagementFixture } from '../users/management-fixture'
 
 describe('StrategyService', () => {

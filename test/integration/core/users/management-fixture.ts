@@ -1,6 +1,6 @@
 import { loadConfig } from '../../../../core/config'
 import { createCore, type Core } from '../../../../core/core'
-import type { ActionContext } from '../../../../core/users/action-context'
+import type { ActionContext } from '../../../../core/action-context'
 import { scratchDatabase, type ScratchDatabase } from '../../../helpers/database'
 
 /** A core on a scratch database, and users to act as, for the management service tests. */

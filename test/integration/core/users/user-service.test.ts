@@ -1,6 +1,6 @@
 import type { Core } from '../../../../core/core'
 import { queryAuditLogs } from '../../../../core/audit/audit-query'
-import { cliContext, type ActionContext } from '../../../../core/users/action-context'
+import { cliContext, type ActionContext } from '../../../../core/action-context'
 import { erasedActor } from '../../../../core/users/erase-user'
 import { MeService } from '../../../../core/users/me-service'
 import { UserService } from '../../../../core/users/user-service'

@@ -1,6 +1,6 @@
-import type { Core } from '../core'
-import { AppError } from '../errors'
-import type { Principal } from '../principal'
+import type { Core } from './core'
+import { AppError } from './errors'
+import type { Principal } from './principal'
 
 /**
  * Who performs a management operation and from where. REST builds it from the

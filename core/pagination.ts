@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { AppError } from '../errors'
+import { AppError } from './errors'
 
 /**
  * Cursor pagination shared by every management list. A cursor is opaque to clients:

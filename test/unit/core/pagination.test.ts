@@ -1,4 +1,4 @@
-import { decodeNumericCursor, decodeStringCursor, encodeCursor, pageLimit, toPage } from '../../../../core/users/pagination'
+import { decodeNumericCursor, decodeStringCursor, encodeCursor, pageLimit, toPage } from '../../../core/pagination'
 
 describe('pagination', () => {
   test('a cursor round-trips numeric and string keys', () => {

@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import { AppError } from '../errors'
+import { AppError } from './errors'
 
 /**
  * Validates management input inside the core, so REST and the CLI get the same

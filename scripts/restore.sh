@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Signal Hub restore: scripts/restore.sh [--force] [--redis-rdb <file>] <archive>
+#
+# Restores an archive made by scripts/backup.sh into the database named by
+# DATABASE_URL (sqlite:<file> or mysql://user:password@host:port/db). Stop the
+# service first: a restore replaces the database underneath it.
+#
+# The target must be EMPTY (no tables, or no SQLite file): a restore over live data
+# is refused unless --force is given, in which case the existing tables are dropped
+# (MySQL) or the existing file is moved aside to <file>.before-restore-<stamp> (SQLite).
+# A MySQL database that does not exist yet is created.
+#
+# Redis is not restored in place (an RDB file is loaded by redis-server at start):
+# --redis-rdb <file> writes the archive's snapshot there; copy it to Redis' `dir`
+# as dump.rdb while Redis is stopped. Sessions and retained messages are all it holds.
+set -euo pipefail
+export LC_ALL=C
+umask 077
+
+say() { printf 'restore: %s\n' "$*"; }
+die() { printf 'restore: %s\n' "$*" >&2; exit 1; }
+usage() { die "usage: restore.sh [--force] [--redis-rdb <file>] <archive.tar.gz>"; }
+
+FORCE=0
+REDIS_OUT=""
+ARCHIVE=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --force) FORCE=1 ;;
+    --redis-rdb) [[ $# -ge 2 ]] || usage; REDIS_OUT="$2"; shift ;;
+    -h|--help) usage ;;
+    -*) usage ;;
+    *) [[ -z "$ARCHIVE" ]] || usage; ARCHIVE="$1" ;;
+  esac
+  shift
+done
+[[ -n "$ARCHIVE" ]] || usage
+[[ -f "$ARCHIVE" ]] || die "no such archive: $ARCHIVE"
+
+if [[ -z "${DATABASE_URL:-}" && -n "${DATABASE_URL_FILE:-}" ]]; then DATABASE_URL="$(<"$DATABASE_URL_FILE")"; fi
+DATABASE_URL="${DATABASE_URL:-sqlite:./data/signalhub.sqlite}"
+
+# --- connection settings from URLs (same code in restore.sh) ---
+urldecode() { local s="${1//\\/\\\\}"; printf '%b' "${s//%/\\x}"; }
+
+# Sets DB_DIALECT (sqlite|mysql); DB_FILE for SQLite; DB_USER, DB_PASSWORD, DB_HOST,
+# DB_PORT, DB_NAME and MYSQL_CONN (client options without the password) for MySQL.
+parse_database_url() {
+  local url="$1" rest creds hostport
+  case "$url" in
+    sqlite::memory:) die "an in-memory SQLite database (sqlite::memory:) cannot be backed up or restored" ;;
+    sqlite:*)
+      DB_DIALECT=sqlite
+      DB_FILE="${url#sqlite:}"
+      DB_NAME="$DB_FILE"
+      return 0 ;;
+    mysql://*|mariadb://*) DB_DIALECT=mysql ;;
+    *) die "DATABASE_URL must be sqlite:<file> or mysql://user:password@host:port/database" ;;
+  esac
+  rest="${url#*://}"
+  creds=""
+  if [[ "$rest" == *@* ]]; then creds="${rest%@*}"; rest="${rest##*@}"; fi
+  DB_USER="$(urldecode "${creds%%:*}")"
+  DB_PASSWORD=""
+  if [[ "$creds" == *:* ]]; then DB_PASSWORD="$(urldecode "${creds#*:}")"; fi
+  hostport="${rest%%/*}"
+  DB_NAME="$(urldecode "${rest#*/}")"
+  DB_NAME="${DB_NAME%%\?*}"
+  [[ "$rest" == */* && -n "$DB_NAME" ]] || die "DATABASE_URL names no database"
+  if [[ "$hostport" =~ ^\[(.*)\](:([0-9]+))?$ ]]; then
+    DB_HOST="${BASH_REMATCH[1]}"; DB_PORT="${BASH_REMATCH[3]:-3306}"
+  elif [[ "$hostport" == *:* ]]; then
+    DB_HOST="${hostport%:*}"; DB_PORT="${hostport##*:}"
+  else
+    DB_HOST="$hostport"; DB_PORT=3306
+  fi
+  MYSQL_CONN=(--host="$DB_HOST" --port="$DB_PORT" --protocol=TCP)
+  if [[ -n "$DB_USER" ]]; then MYSQL_CONN+=(--user="$DB_USER"); fi
+}
+
+# Sets REDIS_HOST, REDIS_PORT, REDIS_PASSWORD and REDIS_CONN (redis-cli options without the password).
+parse_redis_url() {
+  local url="$1" rest creds user hostport db
+  rest="${url#*://}"
+  creds=""
+  if [[ "$rest" == *@* ]]; then creds="${rest%@*}"; rest="${rest##*@}"; fi
+  user=""; REDIS_PASSWORD=""
+  if [[ "$creds" == *:* ]]; then user="$(urldecode "${creds%%:*}")"; REDIS_PASSWORD="$(urldecode "${creds#*:}")";
+  elif [[ -n "$creds" ]]; then REDIS_PASSWORD="$(urldecode "$creds")"; fi
+  hostport="${rest%%/*}"
+  db=""; if [[ "$rest" == */* ]]; then db="${rest#*/}"; db="${db%%\?*}"; fi
+  REDIS_HOST="${hostport%:*}"
+  REDIS_PORT=6379; if [[ "$hostport" == *:* ]]; then REDIS_PORT="${hostport##*:}"; fi
+  REDIS_CONN=(-h "$REDIS_HOST" -p "$REDIS_PORT")
+  if [[ -n "$user" ]]; then REDIS_CONN+=(--user "$user"); fi
+  if [[ -n "$db" ]]; then REDIS_CONN+=(-n "$db"); fi
+  if [[ "$url" == rediss://* ]]; then REDIS_CONN+=(--tls); fi
+}
+# --- end of connection settings ---
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/signalhub-restore.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+
+tar -C "$WORK" -xzf "$ARCHIVE" || die "cannot read $ARCHIVE"
+[[ -f "$WORK/manifest.json" ]] || die "$ARCHIVE is not a Signal Hub backup (no manifest.json)"
+archived_dialect="$(sed -n 's/.*"dialect": "\([a-z]*\)".*/\1/p' "$WORK/manifest.json")"
+
+# Every file is checked against the manifest before anything is touched.
+while read -r name sum; do
+  [[ -f "$WORK/$name" ]] || die "$name is listed in the manifest but missing"
+  [[ "$(sha256sum "$WORK/$name" | cut -d' ' -f1)" == "$sum" ]] || die "$name does not match its checksum: the archive is damaged"
+done < <(sed -n 's/.*"name": "\([^"]*\)".*"sha256": "\([0-9a-f]*\)".*/\1 \2/p' "$WORK/manifest.json")
+
+parse_database_url "$DATABASE_URL"
+[[ "$archived_dialect" == "$DB_DIALECT" ]] || die "the archive holds a $archived_dialect database but DATABASE_URL is $DB_DIALECT"
+
+sqlite_table_count() {
+  local file="$1"
+  if command -v sqlite3 >/dev/null 2>&1; then
+    sqlite3 -bail "$file" ".timeout 10000" "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+  else
+    SRC="$file" ROOT="$ROOT" node -e '
+      const sqlite3 = require(require.resolve("sqlite3", { paths: [process.env.ROOT] }))
+      const db = new sqlite3.Database(process.env.SRC, sqlite3.OPEN_READONLY, (err) => {
+        if (err) { console.error(err.message); process.exit(1) }
+        db.get("SELECT count(*) AS n FROM sqlite_master WHERE type = ?", ["table"], (e, row) => {
+          if (e) { console.error(e.message); process.exit(1) }
+          console.log(row.n)
+          db.close()
+        })
+      })'
+  fi
+}
+
+restore_sqlite() {
+  local target="$DB_FILE" tables
+  if [[ -s "$target" ]]; then
+    tables="$(sqlite_table_count "$target")"
+    if [[ "$tables" != 0 ]]; then
+      [[ $FORCE -eq 1 ]] || die "$target already holds $tables tables; restore into an empty database, or pass --force to replace it"
+      local aside
+      aside="$target.before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
+      mv -- "$target" "$aside"
+      say "moved the existing database aside to $aside"
+    fi
+  fi
+  mkdir -p "$(dirname "$target")"
+  rm -f -- "$target-wal" "$target-shm" "$target-journal"
+  cp -- "$WORK/database.sqlite" "$target.restoring"
+  mv -- "$target.restoring" "$target"
+  say "restored SQLite database $target"
+}
+
+mysql_q() {
+  MYSQL_PWD="$DB_PASSWORD" mysql "${MYSQL_CONN[@]}" --default-character-set=utf8mb4 --batch --skip-column-names "$@"
+}
+
+restore_mysql() {
+  command -v mysql >/dev/null 2>&1 || die "the mysql client is not installed (apt-get install default-mysql-client, or mysql-client)"
+  local name_sql="${DB_NAME//\'/\'\'}" ident="\`${DB_NAME//\`/\`\`}\`" tables
+  tables="$(mysql_q -e "SELECT table_name FROM information_schema.tables WHERE table_schema = '$name_sql'")"
+  if [[ -n "$tables" ]]; then
+    [[ $FORCE -eq 1 ]] || die "database $DB_NAME already holds $(wc -l <<<"$tables" | tr -d ' ') tables; restore into an empty database, or pass --force to replace them"
+    local drop="SET FOREIGN_KEY_CHECKS = 0;"
+    while read -r t; do drop+=" DROP TABLE IF EXISTS $ident.\`${t//\`/\`\`}\`;"; done <<<"$tables"
+    mysql_q -e "$drop"
+    say "dropped the existing tables of $DB_NAME"
+  fi
+  mysql_q -e "CREATE DATABASE IF NOT EXISTS $ident CHARACTER SET utf8mb4"
+  say "loading the dump into $DB_NAME on $DB_HOST:$DB_PORT"
+  mysql_q "$DB_NAME" <"$WORK/database.sql"
+  say "restored MySQL database $DB_NAME"
+}
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+case "$DB_DIALECT" in
+  sqlite) restore_sqlite ;;
+  mysql) restore_mysql ;;
+esac
+
+if [[ -f "$WORK/redis.rdb" ]]; then
+  if [[ -n "$REDIS_OUT" ]]; then
+    cp -- "$WORK/redis.rdb" "$REDIS_OUT"
+    say "Redis snapshot written to $REDIS_OUT: stop Redis, copy it to its data dir as dump.rdb, start Redis"
+  else
+    say "the archive also holds a Redis snapshot; pass --redis-rdb <file> to extract it"
+  fi
+fi
+say "done; start the service and check /readyz"
