@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { validate as isValidCron } from 'node-cron'
 import { z } from 'zod'
 
@@ -34,6 +35,28 @@ const databaseUrl = z.string().refine(
 const redisUrl = z.string().refine((url) => /^rediss?:\/\/.+/.test(url), 'redis://[user:password@]host:port[/db]')
 
 const CRON = z.string().refine((v) => v === 'off' || isValidCron(v), 'a cron expression such as "15 3 * * *", or off')
+
+/** An IPv4/IPv6 address, optionally with a /prefix length. */
+const cidr = z.string().refine((v) => {
+  const [address, bits, extra] = v.split('/')
+  const family = isIP(address)
+  if (family === 0 || extra !== undefined) return false
+  if (bits === undefined) return true
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)
+}, 'IP addresses or CIDR blocks such as 10.0.0.0/8')
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+const trustProxy = z.string().transform((v, ctx): boolean | number | string[] => {
+  const text = v.trim()
+  if (text === 'false') return false
+  if (/^\d{1,2}$/.test(text)) return Number(text)
+  const entries = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+  if (entries.length === 0 || !entries.every((e) => PROXY_NAMES.has(e) || cidr.safeParse(e).success)) {
+    ctx.addIssue({ code: 'custom', message: 'false, a hop count, or loopback, linklocal, uniquelocal, IPs and CIDR blocks (comma-separated)' })
+    return z.NEVER
+  }
+  return entries
+})
 
 const signalType = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'lower-case words of at most 32 characters')
 
@@ -74,6 +97,8 @@ export const configSchema = z.object({
   AUTH_FAIL_LIMIT: positiveInt.default(10),
   /** Window, and lock-out duration, for AUTH_FAIL_LIMIT, in seconds. */
   AUTH_FAIL_WINDOW_SECONDS: positiveInt.default(60),
+  /** Failed logins on one key prefix, from all addresses together, within AUTH_FAIL_WINDOW_SECONDS before that prefix is locked out (even with its correct key). */
+  AUTH_LOCKOUT_PREFIX_LIMIT: positiveInt.default(30),
   /** REST requests per key per second (token bucket). */
   RATE_LIMIT_PER_SECOND: positiveInt.default(100),
   /** Log level: error, warn, info, http, debug or silent. */
@@ -114,6 +139,14 @@ export const configSchema = z.object({
   CORS_ORIGINS: list.default([]),
   /** Bearer token required on /metrics; unset = open. */
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  /** Addresses allowed to read /metrics, comma-separated IPs or CIDR blocks (10.0.0.0/8, ::1); empty = any. Checked as well as METRICS_TOKEN. */
+  METRICS_ALLOW: list.pipe(z.array(cidr)).default([]),
+  /** Proxies whose X-Forwarded-For / X-Forwarded-Proto the HTTP door believes (Express "trust proxy"): false, a hop count, or comma-separated loopback, linklocal, uniquelocal, IPs and CIDR blocks. */
+  TRUST_PROXY: trustProxy.default(['loopback']),
+  /** PEM certificate chain (text or file path); with HTTPS_KEY, HTTP_PORT serves HTTPS (and WSS at /mqtt) instead of HTTP. */
+  HTTPS_CERT: z.string().min(1).optional(),
+  /** PEM private key (text or file path) for HTTPS_CERT. */
+  HTTPS_KEY: z.string().min(1).optional(),
   /** Serve the interactive API docs at /docs. */
   DOCS_ENABLED: bool.default(true),
   /** Prefix of Redis keys and channels, so several deployments can share one Redis. */
@@ -131,7 +164,7 @@ export class ConfigError extends Error {
   }
 }
 
-const SECRET_FILE_VARIABLES = ['BOOTSTRAP_ADMIN_KEY', 'METRICS_TOKEN', 'DATABASE_URL', 'REDIS_URL'] as const
+const SECRET_FILE_VARIABLES = ['BOOTSTRAP_ADMIN_KEY', 'METRICS_TOKEN', 'DATABASE_URL', 'REDIS_URL', 'HTTPS_KEY'] as const
 
 function readSecretFiles(env: Env): Env {
   const merged: Env = { ...env }
@@ -168,6 +201,9 @@ export function loadConfig(env: Env = process.env): Config {
   const config = result.data
   if ((config.MQTT_TLS_CERT === undefined) !== (config.MQTT_TLS_KEY === undefined)) {
     throw new ConfigError('MQTT_TLS_CERT: MQTT_TLS_CERT and MQTT_TLS_KEY must be set together')
+  }
+  if ((config.HTTPS_CERT === undefined) !== (config.HTTPS_KEY === undefined)) {
+    throw new ConfigError('HTTPS_CERT: HTTPS_CERT and HTTPS_KEY must be set together')
   }
   return config
 }

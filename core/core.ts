@@ -2,6 +2,7 @@ import { Redis } from 'ioredis'
 import { Database } from '../models/database'
 import { migrate } from '../models/migrate'
 import { AuditTrail } from './audit/audit-trail'
+import { AuthThrottle } from './auth/auth-throttle'
 import { ensureBootstrapAdmin } from './auth/bootstrap-admin'
 import { KeyService } from './auth/key-service'
 import { ChangeBus } from './change-bus'
@@ -22,6 +23,8 @@ export interface Core {
   bus: ChangeBus
   policy: PolicyStore
   keys: KeyService
+  /** `keys.verify` behind the key-guessing throttle (per address and per key prefix); what both doors call. */
+  authThrottle: AuthThrottle
   audit: AuditTrail
   signals: SignalService
   /** Server messages to `users/<id>/notices` and `users/<id>/reports`. */
@@ -84,6 +87,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
   const audit = new AuditTrail(db)
   audit.start()
   const keys = new KeyService(db, bus, { graceHours: config.KEY_GRACE_HOURS, cacheMs: config.KEY_CACHE_MS, now })
+  const authThrottle = AuthThrottle.create(config, { redis, audit, verify: (key) => keys.verify(key) })
   const signals = new SignalService(db, policy, audit, metrics, { types: config.SIGNAL_TYPES, timeZone: config.TZ_DEFAULT, now })
 
   if (config.BOOTSTRAP_ADMIN_KEY !== undefined) {
@@ -93,7 +97,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
   metrics.databaseUp.set(1)
 
   return {
-    config, db, bus, policy, keys, audit, signals, notifier: new Notifier(), metrics, redis, now,
+    config, db, bus, policy, keys, authThrottle, audit, signals, notifier: new Notifier(), metrics, redis, now,
     async close() {
       clearInterval(policyPoll)
       await audit.stop()

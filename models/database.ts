@@ -1,4 +1,4 @@
-import { Sequelize, Transaction, type Options } from 'sequelize'
+import { BaseError, ConnectionError, DatabaseError, Sequelize, Transaction, type Options } from 'sequelize'
 import { defineApiKey } from './api-key.model'
 import { defineAuditLog } from './audit-log.model'
 import { defineClientBinding } from './client-binding.model'
@@ -36,6 +36,30 @@ export interface DatabaseOptions {
   poolMax?: number
   /** Milliseconds to wait for a pooled connection before failing (bounds requests during an outage). */
   acquireTimeoutMs?: number
+  /** Milliseconds a new MySQL connection may take to answer its handshake. */
+  connectTimeoutMs?: number
+  /** Milliseconds after a failed connection attempt during which new attempts fail at once (MySQL). */
+  failFastMs?: number
+}
+
+/** Driver error codes that mean the link to the database is gone, not that a statement is wrong. */
+const LINK_ERROR_CODES = new Set([
+  'PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH',
+  'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_SERVER_SHUTDOWN', 'ER_CON_COUNT_ERROR', 'SQLITE_BUSY'
+])
+
+/**
+ * True when `err` says the database cannot be reached right now (refused, timed out, link
+ * lost, pool exhausted, busy), so the request may succeed later: callers answer 503 with
+ * Retry-After instead of 500. A wrong statement or a constraint violation is not one.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!(err instanceof BaseError)) return false
+  if (err.name === 'SequelizeAccessDeniedError') return false
+  if (err instanceof ConnectionError) return true
+  if (!(err instanceof DatabaseError)) return false
+  const parent = err.parent as Error & { code?: string, fatal?: boolean }
+  return LINK_ERROR_CODES.has(parent.code ?? '') || parent.fatal === true || /closed state|database is locked/i.test(parent.message)
 }
 
 interface SqliteHandle {
@@ -51,6 +75,7 @@ export class Database {
   readonly models: Models
   readonly dialect: Dialect
   private sqliteQueue: Promise<unknown> = Promise.resolve()
+  private unreachableUntil = 0
 
   constructor(url: string, options: DatabaseOptions = {}) {
     const common: Options = { logging: false, benchmark: false }
@@ -65,11 +90,32 @@ export class Database {
         dialect: 'mysql',
         timezone: '+00:00',
         pool: { max: options.poolMax ?? 10, min: 0, acquire: options.acquireTimeoutMs ?? 5000, idle: 10000 },
-        dialectOptions: { connectTimeout: 3000, supportBigNumbers: true, bigNumberStrings: false }
+        dialectOptions: { connectTimeout: options.connectTimeoutMs ?? 3000, supportBigNumbers: true, bigNumberStrings: false }
       })
       this.dialect = 'mysql'
+      this.failFastWhileUnreachable(options.failFastMs ?? 1000)
     }
     this.models = defineModels(this.sequelize)
+  }
+
+  /**
+   * After a connection attempt fails (refused, or no handshake within the connect timeout),
+   * further attempts fail at once for `windowMs`. A request that needs several connections
+   * in a row then waits for one connect timeout, not one per connection, which keeps every
+   * request during an outage within the pool's acquire timeout.
+   */
+  private failFastWhileUnreachable(windowMs: number): void {
+    const manager = this.sequelize.connectionManager as unknown as { connect: (config: unknown) => Promise<unknown> }
+    const connect = manager.connect.bind(manager)
+    manager.connect = async (config: unknown) => {
+      if (Date.now() < this.unreachableUntil) throw new ConnectionError(new Error('database unreachable (a connection attempt just failed)'))
+      try {
+        return await connect(config)
+      } catch (err) {
+        if (isDatabaseUnavailable(err)) this.unreachableUntil = Date.now() + windowMs
+        throw err
+      }
+    }
   }
 
   /** SQLite waits for a lock instead of failing at once, and writes through a WAL journal. */

@@ -9,6 +9,7 @@
 # is refused unless --force is given, in which case the existing tables are dropped
 # (MySQL) or the existing file is moved aside to <file>.before-restore-<stamp> (SQLite).
 # A MySQL database that does not exist yet is created.
+# BACKUP_SQLITE_TOOL=auto|cli|node picks how a SQLite file is inspected, as in backup.sh.
 #
 # Redis is not restored in place (an RDB file is loaded by redis-server at start):
 # --redis-rdb <file> writes the archive's snapshot there; copy it to Redis' `dir`
@@ -16,6 +17,8 @@
 set -euo pipefail
 export LC_ALL=C
 umask 077
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 say() { printf 'restore: %s\n' "$*"; }
 die() { printf 'restore: %s\n' "$*" >&2; exit 1; }
@@ -115,8 +118,11 @@ parse_database_url "$DATABASE_URL"
 [[ "$archived_dialect" == "$DB_DIALECT" ]] || die "the archive holds a $archived_dialect database but DATABASE_URL is $DB_DIALECT"
 
 sqlite_table_count() {
-  local file="$1"
-  if command -v sqlite3 >/dev/null 2>&1; then
+  local file="$1" tool="${BACKUP_SQLITE_TOOL:-auto}"
+  if [[ "$tool" == auto ]]; then
+    if command -v sqlite3 >/dev/null 2>&1; then tool=cli; else tool=node; fi
+  fi
+  if [[ "$tool" == cli ]]; then
     sqlite3 -bail "$file" ".timeout 10000" "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
   else
     SRC="$file" ROOT="$ROOT" node -e '
@@ -172,7 +178,6 @@ restore_mysql() {
   say "restored MySQL database $DB_NAME"
 }
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 case "$DB_DIALECT" in
   sqlite) restore_sqlite ;;
   mysql) restore_mysql ;;

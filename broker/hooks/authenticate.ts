@@ -1,4 +1,5 @@
 import type { AuthenticateError, Client } from 'aedes'
+import { publicPrefixOf } from '../../core/auth/auth-throttle'
 import { AppError, ERROR_CATALOGUE, toAppError } from '../../core/errors'
 import type { Principal } from '../../core/principal'
 import type { BrokerContext } from '../broker-context'
@@ -10,9 +11,10 @@ type AuthenticateCallback = (error: AuthenticateError | null, success: boolean |
 /**
  * Handler: authenticate(client, username, password, callback). The password is an API
  * key, checked by the same `core.keys.verify` as REST; the username is informational.
- * In order: a locked-out address (return code 3), an empty client id with clean
- * session 0 (2, [MQTT-3.1.3-8]), the key (4 missing/wrong/revoked/expired, 5 disabled
- * user), the client id's owner (2), the user's connection limit (5). Every attempt is
+ * In order: an empty client id with clean session 0 (2, [MQTT-3.1.3-8]), the key behind
+ * the core's key-guessing throttle (3 while the address or the key's prefix is locked
+ * out, 4 missing/wrong/revoked/expired, 5 disabled user), the client id's owner (2),
+ * the user's connection limit (5). Every attempt is
  * audited as `mqtt.connect` with address and client id, never the key.
  */
 export function authenticate(ctx: BrokerContext) {
@@ -34,10 +36,8 @@ async function login(ctx: BrokerContext, client: Client, username: string | unde
   const serverAssigned = hasServerAssignedId(client)
   let principal: Principal | undefined
   try {
-    const lockedMs = await ctx.throttle.lockedFor(ip)
-    if (lockedMs > 0) throw new AppError('auth_locked', `too many failed logins from this address; retry in ${Math.ceil(lockedMs / 1000)} s`)
     if (serverAssigned && !client.clean) throw new AppError('client_id_required')
-    principal = { ...await verifyKey(ctx, ip, password), clientId: client.id }
+    principal = { ...await ctx.throttle.verify(ip, password), clientId: client.id }
     if (!serverAssigned && !await ctx.bindings.claim(client.id, principal.userId)) {
       throw new AppError('client_id_taken', `client id ${client.id} belongs to another user`)
     }
@@ -65,18 +65,8 @@ async function login(ctx: BrokerContext, client: Client, username: string | unde
     core.audit.record({
       action: 'mqtt.connect', result: appError.status < 500 ? 'denied' : 'failed',
       userId: principal?.userId ?? null, actor: principal?.userName ?? null, ip, clientId: client.id,
-      detail: { code: appError.code, detail: appError.message, username: username ?? null }
+      detail: { code: appError.code, detail: appError.message, username: username ?? null, key_prefix: principal?.keyPrefix ?? publicPrefixOf(password?.toString('utf8') ?? null) }
     })
     throw appError
-  }
-}
-
-/** Verifies the key; a refused key counts against the address's failed-login budget. */
-async function verifyKey(ctx: BrokerContext, ip: string | null, password: Buffer | undefined): Promise<Principal> {
-  try {
-    return await ctx.core.keys.verify(password?.toString('utf8'))
-  } catch (err) {
-    if (err instanceof AppError) await ctx.throttle.recordFailure(ip)
-    throw err
   }
 }

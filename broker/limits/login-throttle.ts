@@ -1,43 +1,22 @@
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
+import type { AuthThrottle } from '../../core/auth/auth-throttle'
 import type { Core } from '../../core/core'
-import { logger } from '../../core/logger'
+import type { Principal } from '../../core/principal'
 
 /**
- * Failed logins per address: after AUTH_FAIL_LIMIT failures within
- * AUTH_FAIL_WINDOW_SECONDS the address is refused until the window ends, without its
- * key being checked. Shared by every node through Redis when there is one, under
- * `<REDIS_PREFIX>auth-fail` (the key REST uses too, so both doors count together).
- * A Redis failure lets the login through (fail open) and is logged.
+ * The MQTT side of the core's key-guessing throttle (`core.authThrottle`): the same
+ * counters REST uses, per address and per key prefix, shared by every node through
+ * Redis under `<REDIS_PREFIX>auth-fail` when Redis is configured. A locked address or
+ * key prefix is refused (auth_locked, CONNACK 3) before the key is checked.
  */
 export class LoginThrottle {
-  constructor(private readonly limiter: RateLimiterAbstract, private readonly limit: number) {}
+  constructor(private readonly throttle: AuthThrottle) {}
 
-  static create(core: Pick<Core, 'config' | 'redis'>): LoginThrottle {
-    const { AUTH_FAIL_LIMIT: points, AUTH_FAIL_WINDOW_SECONDS: duration, REDIS_PREFIX } = core.config
-    const limiter = core.redis === undefined
-      ? new RateLimiterMemory({ points, duration, keyPrefix: 'auth-fail' })
-      : new RateLimiterRedis({ storeClient: core.redis, points, duration, keyPrefix: `${REDIS_PREFIX}auth-fail` })
-    return new LoginThrottle(limiter, points)
+  static create(core: Pick<Core, 'authThrottle'>): LoginThrottle {
+    return new LoginThrottle(core.authThrottle)
   }
 
-  /** Milliseconds until `ip` may try again, or 0 when it is not locked out. */
-  async lockedFor(ip: string | null): Promise<number> {
-    if (ip === null) return 0
-    try {
-      const res = await this.limiter.get(ip)
-      return res !== null && res.consumedPoints >= this.limit ? Math.max(res.msBeforeNext, 1) : 0
-    } catch (err) {
-      logger.warn('mqtt: login throttle unavailable', { err: (err as Error).message })
-      return 0
-    }
-  }
-
-  async recordFailure(ip: string | null): Promise<void> {
-    if (ip === null) return
-    try {
-      await this.limiter.consume(ip)
-    } catch (err) {
-      if (!(err instanceof RateLimiterRes)) logger.warn('mqtt: login throttle unavailable', { err: (err as Error).message })
-    }
+  /** The CONNECT password verified as an API key behind the throttle; rejects with an AppError. */
+  verify(ip: string | null, password: Buffer | undefined): Promise<Principal> {
+    return this.throttle.verify({ door: 'mqtt', ip, key: password === undefined ? null : password.toString('utf8') })
   }
 }
