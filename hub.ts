@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { createHttpApp } from './bridge/app'
+import { readPem } from './broker/listeners/tls'
 import { createMqttBroker, type MqttBroker } from './broker/mqtt-broker'
 import type { Config } from './core/config'
 import { createCore, type Core, type CoreOptions } from './core/core'
@@ -27,6 +29,12 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   })
 }
 
+/** HTTP_PORT's server: HTTPS (and WSS at /mqtt) when HTTPS_CERT and HTTPS_KEY are set, plain HTTP otherwise. */
+function createHttpServer(config: Config, app: ReturnType<typeof createHttpApp>['app']): Server {
+  if (config.HTTPS_CERT === undefined || config.HTTPS_KEY === undefined) return createServer(app)
+  return createHttpsServer({ cert: readPem(config.HTTPS_CERT), key: readPem(config.HTTPS_KEY), minVersion: 'TLSv1.2' }, app)
+}
+
 const OUTBOX_INTERVAL_MS = 10_000
 
 /** Publishes, now and then, stored signals whose hand-off to the broker failed (see SignalService). */
@@ -48,14 +56,14 @@ export async function startHub(config: Config, options: CoreOptions = {}): Promi
   core.signals.setSink(broker.sink)
   core.notifier.setSink(broker.sink)
   const bridge = createHttpApp(core)
-  const http = createServer(bridge.app)
+  const http = createHttpServer(config, bridge.app)
   broker.attachWebSocket(http)
   const mqttPorts = await broker.listen()
   const httpPort = await listen(http, config.HTTP_PORT, config.HOST)
   const ports = { http: httpPort, ...mqttPorts }
   const stopJobs = config.JOBS_ENABLED ? startScheduler(core) : async () => undefined
   const outbox = startOutbox(core)
-  logger.info('signal hub listening', { host: config.HOST, ...ports, websocket: `/mqtt on ${httpPort}`, redis: config.REDIS_URL !== undefined })
+  logger.info('signal hub listening', { host: config.HOST, ...ports, https: config.HTTPS_CERT !== undefined, websocket: `/mqtt on ${httpPort}`, redis: config.REDIS_URL !== undefined })
 
   let stopping: Promise<void> | undefined
   const stop = (): Promise<void> => {

@@ -40,7 +40,7 @@ class LightClient extends EventEmitter {
             else reject(Object.assign(new Error(`connack ${packet.returnCode}`), { returnCode: packet.returnCode }))
             break
           case 'publish':
-            if (packet.qos === 1) socket.write(pubackFor(packet.messageId))
+            if (packet.qos === 1 && !socket.writableEnded) socket.write(pubackFor(packet.messageId))
             this.emit('message', packet)
             break
           case 'puback':
@@ -59,7 +59,7 @@ class LightClient extends EventEmitter {
       socket.on('data', (data) => parser.parse(data))
       socket.on('error', (err) => {
         if (!connected) reject(err)
-        this.emit('error', err)
+        else if (this.listenerCount('error') > 0) this.emit('error', err)
       })
       socket.on('close', () => {
         this.closed = true

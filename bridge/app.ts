@@ -1,5 +1,4 @@
 import express from 'express'
-import helmet from 'helmet'
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import type { Core } from '../core/core'
 import { SignalHistory } from '../core/signals/signal-history'
@@ -12,7 +11,9 @@ import { notFound } from './middleware/not-found'
 import { rateLimit } from './middleware/rate-limit'
 import { requestId } from './middleware/request-id'
 import { requireJson } from './middleware/require-json'
+import { securityHeaders } from './middleware/security-headers'
 import { registry } from './openapi'
+import { consoleRouter } from './routes/console.routes'
 import { docsRouter } from './routes/docs.routes'
 import { healthRouter } from './routes/health.routes'
 import { managementRouter } from './routes/management'
@@ -34,7 +35,7 @@ export interface HttpApp {
 export function createHttpApp(core: Core): HttpApp {
   const app = express()
   app.disable('x-powered-by')
-  app.set('trust proxy', 'loopback')
+  app.set('trust proxy', core.config.TRUST_PROXY)
   app.set('query parser', 'simple')
 
   const history = new SignalHistory(core.db, core.policy)
@@ -48,8 +49,9 @@ export function createHttpApp(core: Core): HttpApp {
   api.use(managementRouter(core))
   api.use(keepRouteTemplate)
 
-  app.use(requestId, helmet(), cors(core.config.CORS_ORIGINS))
+  app.use(requestId, securityHeaders(), cors(core.config.CORS_ORIGINS))
   app.use(healthRouter(core))
+  app.use('/console', consoleRouter())
   app.use(accessLog(core))
   app.use(docsRouter(docs, { ui: core.config.DOCS_ENABLED }))
   app.use('/api/v1', api)

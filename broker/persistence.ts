@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { AedesOptions } from 'aedes'
 import aedesPersistenceRedis from 'aedes-persistence-redis'
 import { Redis } from 'ioredis'
@@ -8,8 +9,8 @@ import { logger } from '../core/logger'
 /** Where sessions, retained messages and offline queues live, and how messages travel between nodes. */
 export interface BrokerStorage {
   kind: 'memory' | 'redis'
-  /** `persistence` and `mq` for Aedes; empty = Aedes' in-memory defaults. */
-  options: Pick<AedesOptions, 'persistence' | 'mq'>
+  /** `persistence`, `mq` and the broker `id` for Aedes; empty = Aedes' in-memory defaults. */
+  options: Pick<AedesOptions, 'persistence' | 'mq' | 'id'>
   /** Resolves once clean-up already under way (sessions that just ended) has reached Redis. */
   settle(): Promise<void>
   /** Closes the Redis connections opened here (Aedes closes `mq` itself). */
@@ -66,17 +67,58 @@ export function createBrokerStorage(config: Config): BrokerStorage {
     await trims.exec()
   }
 
-  const mq = mqemitterRedis({
+  const id = randomUUID()
+  const mq = deliverLocallyFirst(mqemitterRedis({
     subConn: redisConnection(url, 'signalhub-mqtt-sub'),
     pubConn: redisConnection(url, 'signalhub-mqtt-pub')
-  })
+  }), id)
   return {
     kind: 'redis',
-    options: { persistence, mq },
+    options: { persistence, mq, id },
     settle: () => settled(conn),
     close: async () => {
       await settled(conn)
       await conn.quit().catch(() => undefined)
     }
   }
+}
+
+type RedisEmitter = ReturnType<typeof mqemitterRedis>
+type Message = Parameters<RedisEmitter['emit']>[0]
+type Done = (err?: Error) => void
+/** mqemitter-redis keeps MQEmitter's local `emit` as `_emit`; its Redis handler calls it for each message received. */
+type WithLocalEmit = RedisEmitter & { _emit: (message: Message, done?: Done) => void }
+
+/**
+ * mqemitter-redis sends every message through Redis and delivers it, even to
+ * subscribers on this node, only when it comes back: a round trip, a msgpack decode
+ * and a second pass per message. Here a message is delivered to this node's
+ * subscribers at once and published to Redis for the other nodes; when it comes back
+ * from Redis it is recognised by its origin (Aedes stamps `brokerId` on every packet it
+ * emits, and this node's Aedes is given `brokerId`) and dropped. Messages from other
+ * nodes are delivered as before. `done` still waits for Redis to accept the message,
+ * so a QoS 1 PUBACK still means the message has left this node.
+ */
+function deliverLocallyFirst(emitter: RedisEmitter, brokerId: string): RedisEmitter {
+  const mq = emitter as WithLocalEmit
+  const emitLocal = mq._emit.bind(mq)
+  const emitRemote = mq.emit.bind(mq)
+  mq._emit = (message: Message, done?: Done) => {
+    if (message.brokerId === brokerId) {
+      done?.()
+      return
+    }
+    emitLocal(message, done)
+  }
+  mq.emit = (message: Message, done?: Done) => {
+    let pending = 2
+    let failure: Error | undefined
+    const settle = (err?: Error): void => {
+      failure ??= err
+      if (--pending === 0) done?.(failure)
+    }
+    emitLocal(message, settle)
+    emitRemote(message, settle)
+  }
+  return mq
 }

@@ -1,16 +1,19 @@
 import type { NextFunction, Request, Response } from 'express'
-import { toAppError } from '../../core/errors'
+import { toAppError, type AppError } from '../../core/errors'
 import { logger } from '../../core/logger'
+import { databaseUnavailable } from '../../core/signals/signal-service'
+import { isDatabaseUnavailable } from '../../models/database'
 import { preferredLanguage } from '../i18n'
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../problem'
 
 /**
  * The one place errors become responses: application/problem+json with the title in the
  * caller's language. Unexpected errors are logged with the request id and sent as
- * `internal` without their message or stack.
+ * `internal` without their message or stack. A database that cannot be reached (refused,
+ * timed out, link lost) is `service_unavailable` (503) with Retry-After: the client may retry.
  */
 export function errorHandler(err: unknown, req: Request, res: Response, next: NextFunction): void {
-  const error = toAppError(err)
+  const error: AppError = isDatabaseUnavailable(err) ? databaseUnavailable(err) : toAppError(err)
   const requestId = res.locals.requestId ?? ''
   if (error.status >= 500) {
     const cause = error.cause instanceof Error ? error.cause : err

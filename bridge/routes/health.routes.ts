@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto'
+import { BlockList, isIP } from 'node:net'
 import { Router, type Request, type Response } from 'express'
 import type { Core } from '../../core/core'
 import { AppError } from '../../core/errors'
@@ -21,8 +22,8 @@ registry.registerPath({
   method: 'get',
   path: '/metrics',
   tags: ['operations'],
-  summary: 'Prometheus metrics (Bearer METRICS_TOKEN when one is configured)',
-  responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } } }
+  summary: 'Prometheus metrics: only from METRICS_ALLOW addresses when set, with Bearer METRICS_TOKEN when set',
+  responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } }, 401: { description: 'METRICS_TOKEN missing or wrong' }, 403: { description: 'Address outside METRICS_ALLOW' } }
 })
 
 const PING_TIMEOUT_MS = 2000
@@ -39,7 +40,30 @@ function tokenMatches(presented: string | undefined, expected: string): boolean 
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
-/** /healthz, /readyz and /metrics: public (metrics behind METRICS_TOKEN when set), never rate limited. */
+/** The address checker for METRICS_ALLOW (IPs and CIDR blocks); null when the list is empty (any address). */
+export function addressAllowList(entries: readonly string[]): ((ip: string | undefined) => boolean) | null {
+  if (entries.length === 0) return null
+  const list = new BlockList()
+  for (const entry of entries) {
+    const [address, bits] = entry.split('/')
+    const type = isIP(address) === 6 ? 'ipv6' : 'ipv4'
+    if (bits === undefined) list.addAddress(address, type)
+    else list.addSubnet(address, Number(bits), type)
+  }
+  return (ip) => {
+    if (ip === undefined) return false
+    const plain = ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip
+    const family = isIP(plain)
+    return family !== 0 && list.check(plain, family === 6 ? 'ipv6' : 'ipv4')
+  }
+}
+
+/**
+ * /healthz, /readyz and /metrics, never rate limited. /metrics answers only addresses
+ * in METRICS_ALLOW (the client address after TRUST_PROXY; 403 otherwise) when it is
+ * set, and only with `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise) when that
+ * is set; with both, both are required. The probes stay public.
+ */
 export function healthRouter(core: Core): Router {
   const router = Router()
   router.get('/healthz', (_req: Request, res: Response) => {
@@ -59,7 +83,9 @@ export function healthRouter(core: Core): Router {
     res.status(ready ? 200 : 503).set('Cache-Control', 'no-store').json({ status: ready ? 'ok' : 'unavailable', checks })
   })
 
+  const allowed = addressAllowList(core.config.METRICS_ALLOW)
   router.get('/metrics', async (req: Request, res: Response) => {
+    if (allowed !== null && !allowed(req.ip)) throw new AppError('forbidden', '/metrics is not served to this address (METRICS_ALLOW)')
     const token = core.config.METRICS_TOKEN
     if (token !== undefined && !tokenMatches(req.get('authorization'), token)) {
       throw new AppError('unauthenticated', 'send Authorization: Bearer <METRICS_TOKEN>', { headers: { 'WWW-Authenticate': 'Bearer realm="metrics"' } })

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:tls'
+import { coalesceWrites } from './coalesce-writes'
 import { openListener, type HandleConnection, type Listener } from './listener'
 
 /** MQTT_TLS_CERT / MQTT_TLS_KEY hold either PEM text or the path of a PEM file. */
@@ -11,6 +12,7 @@ export function readPem(value: string): string {
 export function listenTls(handle: HandleConnection, options: { cert: string, key: string }, port: number, host: string): Promise<Listener> {
   const server = createServer({ cert: readPem(options.cert), key: readPem(options.key), minVersion: 'TLSv1.2' }, (socket) => {
     socket.setNoDelay(true)
+    coalesceWrites(socket)
     handle(socket)
   })
   return openListener(server, port, host)

@@ -100,3 +100,9 @@ export async function readAll<T>(api: ApiClient, path: string, query: Query = {}
   } while (cursor !== undefined && items.length < max)
   return items
 }
+
+/** A random id for Idempotency-Key; crypto.randomUUID needs a secure context, getRandomValues does not. */
+export function randomId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16))
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+}

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { Op, UniqueConstraintError, type Transaction } from 'sequelize'
+import { col, fn, Op, UniqueConstraintError, type Transaction } from 'sequelize'
 import type { z } from 'zod'
-import type { Database } from '../../models/database'
+import { isDatabaseUnavailable, type Database } from '../../models/database'
 import type { Signal } from '../../models/signal.model'
 import type { AuditTrail } from '../audit/audit-trail'
 import { AppError, type FieldIssue } from '../errors'
@@ -48,9 +48,34 @@ export interface SignalServiceOptions {
   types: readonly string[]
   timeZone: string
   now?: () => Date
+  /** Milliseconds one hand-off to the broker may take before it counts as failed (default 3000). */
+  handOffTimeoutMs?: number
 }
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000
+/** Seconds a client is told to wait (Retry-After) when the database cannot be reached. */
+const DATABASE_RETRY_AFTER_SECONDS = 5
+
+/** The database cannot be reached: 503 with Retry-After on REST, CONNACK 3 / no PUBACK on MQTT. */
+export function databaseUnavailable(cause: unknown): AppError {
+  return new AppError('service_unavailable', 'the database cannot be reached; nothing was stored, retry shortly', {
+    cause,
+    headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) }
+  })
+}
+
+/**
+ * Rejects when `work` has not settled within `ms`. Aedes never calls back when its Redis
+ * connections hang (a blackholed link), so each hand-off is bounded; a hand-off that
+ * completes after its timeout only causes a duplicate, which subscribers drop by `seq`.
+ */
+function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms)
+  })
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer))
+}
 
 export function signalTopic(strategyId: string, symbol: string): string {
   return `strategy/${strategyId}/${symbol}`
@@ -96,13 +121,14 @@ function issuesOf(error: z.ZodError, prefix: string): FieldIssue[] {
  * validate → authorise (core policy) → store with the next `seq` of the strategy, in one
  * transaction → hand to the broker (retained, QoS 1) → mark published.
  * A signal that could not be handed over stays unpublished in the table (the outbox)
- * and is retried by `publishPending`. Every signal handed over is also emitted as
+ * and is published again by the outbox (`outbox.ts`). Every signal handed over is also emitted as
  * `published` (in order) for in-process readers such as the SSE stream.
  */
 export class SignalService extends EventEmitter<{ published: [SignalView[]] }> {
   readonly schemas: SignalSchemas
   private sink?: MessageSink
   private readonly now: () => Date
+  private readonly handOffTimeoutMs: number
 
   constructor(
     private readonly db: Database,
@@ -114,6 +140,7 @@ export class SignalService extends EventEmitter<{ published: [SignalView[]] }> {
     super()
     this.schemas = createSignalSchemas(options)
     this.now = options.now ?? (() => new Date())
+    this.handOffTimeoutMs = options.handOffTimeoutMs ?? 3000
   }
 
   setSink(sink: MessageSink): void {
@@ -165,7 +192,9 @@ export class SignalService extends EventEmitter<{ published: [SignalView[]] }> {
   /** Stores and publishes validated signals for `principal` (all or nothing). */
   async ingest(principal: Principal, items: SignalInput[], options: IngestContext & { batch?: boolean, idempotencyKey?: string }): Promise<IngestResult> {
     try {
-      const result = await this.store(principal, items, options)
+      const result = await this.store(principal, items, options).catch((err: unknown) => {
+        throw isDatabaseUnavailable(err) ? databaseUnavailable(err) : err
+      })
       if (!result.replayed) {
         this.metrics.signalsIngested.inc({ source: options.source }, result.signals.length)
         await this.publish(result.signals)
@@ -294,18 +323,24 @@ export class SignalService extends EventEmitter<{ published: [SignalView[]] }> {
     return views
   }
 
-  /** Hands signals to the broker, in order; those that fail stay in the outbox. */
-  async publish(signals: SignalView[]): Promise<void> {
-    if (this.sink === undefined) return
+  /**
+   * Hands signals to the broker, in order, each retained on its topic unless `retain` says
+   * otherwise; the first failure (or a hand-off slower than the timeout) stops the rest,
+   * which stay in the outbox (`published_at` NULL). Returns how many were handed over.
+   */
+  async publish(signals: SignalView[], retain: (s: SignalView) => boolean = () => true): Promise<number> {
+    const sink = this.sink
+    if (sink === undefined) return 0
     const published: number[] = []
     try {
       for (const s of signals) {
-        await this.sink.publish(signalTopic(s.strategy_id, s.symbol), encodeSignal(s), { qos: 1, retain: true })
+        const handOff = sink.publish(signalTopic(s.strategy_id, s.symbol), encodeSignal(s), { qos: 1, retain: retain(s) })
+        await within(handOff, this.handOffTimeoutMs, 'hand-off to the broker')
         published.push(s.id)
       }
     } catch (err) {
       this.metrics.publishFailures.inc(signals.length - published.length)
-      logger.error('signals: hand-off to the broker failed; left in the outbox', { err: (err as Error).message })
+      logger.error('signals: hand-off to the broker failed; left in the outbox', { err: (err as Error).message, unpublished: signals.length - published.length })
     }
     if (published.length > 0) {
       this.emit('published', signals.slice(0, published.length))
@@ -313,17 +348,38 @@ export class SignalService extends EventEmitter<{ published: [SignalView[]] }> {
         logger.warn('signals: could not mark signals published; they may be delivered again', { err: (err as Error).message })
       })
     }
+    return published.length
   }
 
-  /** Publishes stored signals never handed to the broker and older than `olderThanMs` (outbox recovery). */
+  /**
+   * Publishes stored signals never handed to the broker and older than `olderThanMs` (outbox
+   * recovery), oldest first per strategy. A signal is retained only if it is still the newest
+   * on its topic, so a late one never replaces a newer retained signal.
+   * Returns how many were found.
+   */
   async publishPending(olderThanMs = 5000, limit = 500): Promise<number> {
+    return (await this.republish(olderThanMs, limit)).found
+  }
+
+  /** `publishPending` with how many of those found were handed over (the outbox drains while all are). */
+  async republish(olderThanMs: number, limit: number): Promise<{ found: number, published: number }> {
+    const { Signal } = this.db.models
     const cutoff = new Date(this.now().getTime() - olderThanMs)
-    const rows = await this.db.models.Signal.findAll({
+    const rows = await Signal.findAll({
       where: { published_at: null, created_at: { [Op.lte]: cutoff } },
       order: [['strategy_id', 'ASC'], ['seq', 'ASC']],
       limit
     })
-    await this.publish(rows.map(toSignalView))
-    return rows.length
+    if (rows.length === 0) return { found: 0, published: 0 }
+    const topics = [...new Map(rows.map((r) => [signalTopic(r.strategy_id, r.symbol), { strategy_id: r.strategy_id, symbol: r.symbol }])).values()]
+    const newest = await Signal.findAll({
+      attributes: ['strategy_id', 'symbol', [fn('MAX', col('seq')), 'seq']],
+      where: { [Op.or]: topics },
+      group: ['strategy_id', 'symbol'],
+      raw: true
+    }) as unknown as Array<{ strategy_id: string, symbol: string, seq: number | string }>
+    const newestSeq = new Map(newest.map((n) => [signalTopic(n.strategy_id, n.symbol), Number(n.seq)]))
+    const published = await this.publish(rows.map(toSignalView), (s) => newestSeq.get(signalTopic(s.strategy_id, s.symbol)) === s.seq)
+    return { found: rows.length, published }
   }
 }

@@ -1,0 +1,96 @@
+'use strict'
+/**
+ * End-to-end load generator (its own process): one MQTT subscriber on
+ * `strategy/<id>/#` and a paced REST publisher sending `rate` single-signal POSTs per
+ * second over keep-alive connections. Each signal's payload carries its send time
+ * (process.hrtime, CLOCK_MONOTONIC); latency = MQTT receive time − POST send time.
+ */
+const http = require('node:http')
+const { LightClient } = require('./mqtt-light')
+const { mark, sleep, runOnRequest } = require('./ipc')
+const { quantile, sortedCopy } = require('./stats')
+
+const TICK_MS = 2
+
+/**
+ * @param {{ mqtt: { host: string, port: number }, subscriber: { username: string, password: string },
+ *   http: { host: string, port: number }, publisherKey: string, strategyId: string, symbol: string,
+ *   rate: number, maxSockets: number, warmupMs: number, durationMs: number, tag: string }} o
+ */
+async function run(o) {
+  const sub = new LightClient({ ...o.mqtt, clientId: `${o.tag}-e2e-sub`, ...o.subscriber })
+  await sub.connect()
+  const granted = await sub.subscribe(`strategy/${o.strategyId}/#`, 1)
+  if (granted[0] === 128) throw new Error('e2e subscription refused')
+  const latencies = []
+  let received = 0
+  let measuredSent = 0
+  let failed = 0
+  let firstError = null
+  sub.on('message', (packet) => {
+    const now = process.hrtime.bigint()
+    if (packet.retain) return
+    const signal = JSON.parse(packet.payload.toString())
+    if (signal.payload?.m !== 1) return
+    received++
+    latencies.push(Number(now - BigInt(signal.payload.t)) / 1e6)
+  })
+
+  const agent = new http.Agent({ keepAlive: true, maxSockets: o.maxSockets })
+  const execute = new Date().toISOString()
+  let measuring = false
+  const post = () => {
+    const body = Buffer.from(JSON.stringify({
+      strategy_id: o.strategyId, symbol: o.symbol, type: 'buy', execute_date: execute, description: 'e2e',
+      payload: { t: process.hrtime.bigint().toString(), m: measuring ? 1 : 0 }
+    }))
+    if (measuring) measuredSent++
+    const req = http.request({
+      host: o.http.host, port: o.http.port, path: '/api/v1/signals', method: 'POST', agent,
+      headers: { authorization: `Bearer ${o.publisherKey}`, 'content-type': 'application/json', 'content-length': body.length }
+    }, (res) => {
+      res.resume()
+      if (res.statusCode !== 201) {
+        failed++
+        firstError ??= `HTTP ${res.statusCode}`
+      }
+    })
+    req.on('error', (err) => {
+      failed++
+      firstError ??= err.message
+    })
+    req.end(body)
+  }
+
+  let issued = 0
+  let started = process.hrtime.bigint()
+  const pacer = setInterval(() => {
+    const due = Math.floor(Number(process.hrtime.bigint() - started) / 1e9 * o.rate)
+    while (issued < due) {
+      post()
+      issued++
+    }
+  }, TICK_MS)
+  await sleep(o.warmupMs)
+  await mark('start')
+  measuring = true
+  await sleep(o.durationMs)
+  measuring = false
+  await mark('end')
+  clearInterval(pacer)
+  const achievedRate = measuredSent / (o.durationMs / 1000)
+  // let the last signals arrive
+  const deadline = Date.now() + 3000
+  while (received < measuredSent && Date.now() < deadline) await sleep(20)
+  agent.destroy()
+  await sub.end()
+  const sorted = sortedCopy(latencies)
+  started = 0n
+  return {
+    sent: measuredSent, received, failed, first_error: firstError,
+    rate_per_s: achievedRate,
+    p50_ms: quantile(sorted, 0.5), p99_ms: quantile(sorted, 0.99), max_ms: sorted.length > 0 ? sorted[sorted.length - 1] : null
+  }
+}
+
+runOnRequest(run)

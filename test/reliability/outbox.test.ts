@@ -1,0 +1,142 @@
+import { Outbox } from '../../core/signals/outbox'
+import type { MessageSink, SignalService } from '../../core/signals/signal-service'
+import { startTestHub, type TestHub, type TestUser } from '../helpers/hub'
+import { eventually, Inbox, subscribe, TestClients, uniqueId } from '../integration/broker/helpers'
+import { postSignal, signal } from './helpers'
+
+const failingSink: MessageSink = { publish: () => Promise.reject(new Error('fan-out down')) }
+
+describe('outbox', () => {
+  const clients = new TestClients()
+  let hub: TestHub
+  let owner: TestUser
+  let reader: TestUser
+  let strategy: string
+
+  beforeEach(async () => {
+    hub = await startTestHub()
+    owner = await hub.user(uniqueId('owner'), 'publisher')
+    reader = await hub.user(uniqueId('reader'))
+    strategy = uniqueId('obx')
+    await hub.strategy(strategy, owner)
+    await hub.subscribe(reader, strategy)
+  })
+  afterEach(async () => {
+    await clients.endAll()
+    await hub.shutdown()
+  })
+
+  async function subscriber(): Promise<Inbox> {
+    const client = await clients.connect(hub.mqttUrl, { password: reader.key, clientId: uniqueId('sub-') })
+    const inbox = new Inbox(client)
+    expect(await subscribe(client, [`strategy/${strategy}/#`])).toEqual([1])
+    return inbox
+  }
+
+  async function publishedAt(seq: number): Promise<Date | null> {
+    const row = await hub.core.db.models.Signal.findOne({ where: { strategy_id: strategy, seq } })
+    return row?.published_at ?? null
+  }
+
+  test('outbox sweep, signal committed while the fan-out refused it, delivers it to a subscriber with its seq', async () => {
+    const inbox = await subscriber()
+    hub.core.signals.setSink(failingSink)
+    const posted = await postSignal(hub.baseUrl, owner.key, signal(strategy, 'AAPL', 'left behind'))
+    expect(posted.status).toBe(201)
+    expect(posted.body.seq).toBe(1)
+    expect(await publishedAt(1)).toBeNull()
+    expect(inbox.count(`strategy/${strategy}/AAPL`)).toBe(0)
+
+    hub.core.signals.setSink(hub.broker.sink)
+    expect(await new Outbox(hub.core.signals).sweep(0)).toBe(1)
+    expect((await inbox.next(`strategy/${strategy}/AAPL`)).json()).toMatchObject({ seq: 1, description: 'left behind', id: posted.body.id })
+    expect(await publishedAt(1)).not.toBeNull()
+    expect(await new Outbox(hub.core.signals).sweep(0)).toBe(0)
+  })
+
+  test('node start, signal committed but never handed over before the process died, is published and retained', async () => {
+    const { Signal, Strategy } = hub.core.db.models
+    await Strategy.increment({ last_seq: 1 }, { where: { id: strategy } })
+    const stored = await Signal.create({
+      strategy_id: strategy, seq: 1, symbol: 'MSFT', type: 'sell', execute_date: new Date('2026-11-21T01:30:00Z'),
+      description: 'committed, then the process died', payload: null, publisher_id: owner.id, idempotency_key: null,
+      created_at: new Date(Date.now() - 60_000)
+    })
+    await hub.stop()
+    hub = await startTestHub({}, hub.scratch)
+
+    await eventually(async () => (await hub.core.db.models.Signal.findByPk(stored.id))?.published_at ?? undefined, 20_000, 100)
+    const inbox = await subscriber()
+    const retained = await inbox.next(`strategy/${strategy}/MSFT`, 10_000)
+    expect(retained.packet.retain).toBe(true)
+    expect(retained.json()).toMatchObject({ id: stored.id, seq: 1, description: 'committed, then the process died' })
+  })
+
+  test('outbox sweep, late signal older than the retained one, is delivered but does not replace the retained signal', async () => {
+    hub.core.signals.setSink(failingSink)
+    expect((await postSignal(hub.baseUrl, owner.key, signal(strategy, 'AAPL', 'first'))).status).toBe(201)
+    hub.core.signals.setSink(hub.broker.sink)
+    expect((await postSignal(hub.baseUrl, owner.key, signal(strategy, 'AAPL', 'second'))).status).toBe(201)
+    const live = await subscriber()
+    expect((await live.next(`strategy/${strategy}/AAPL`)).json()).toMatchObject({ seq: 2 })
+
+    expect(await new Outbox(hub.core.signals).sweep(0)).toBe(1)
+    const late = await live.next(`strategy/${strategy}/AAPL`)
+    expect(late.json()).toMatchObject({ seq: 1 })
+    expect(late.packet.retain).toBe(false)
+    const fresh = await subscriber()
+    expect((await fresh.next(`strategy/${strategy}/AAPL`)).json()).toMatchObject({ seq: 2 })
+  })
+
+  test('ingest, hand-off that never answers, is acknowledged within the hand-off timeout and left in the outbox', async () => {
+    hub.core.signals.setSink({ publish: () => new Promise<void>(() => undefined) })
+    const posted = await postSignal(hub.baseUrl, owner.key, signal(strategy))
+    expect(posted.status).toBe(201)
+    expect(posted.ms).toBeLessThan(5000)
+    expect(await publishedAt(1)).toBeNull()
+    expect((await hub.core.metrics.publishFailures.get()).values[0].value).toBe(1)
+  })
+})
+
+describe('Outbox', () => {
+  function fakeSignals(batches: Array<{ found: number, published: number } | Error>): { service: SignalService, calls: number[] } {
+    const calls: number[] = []
+    const service = {
+      republish: async (graceMs: number) => {
+        calls.push(graceMs)
+        await new Promise((resolve) => setImmediate(resolve))
+        const next = batches.shift() ?? { found: 0, published: 0 }
+        if (next instanceof Error) throw next
+        return next
+      }
+    } as unknown as SignalService
+    return { service, calls }
+  }
+
+  test('sweep, full batches, drains until a batch comes back short', async () => {
+    const { service, calls } = fakeSignals([{ found: 2, published: 2 }, { found: 2, published: 2 }, { found: 1, published: 1 }])
+    expect(await new Outbox(service, { batchSize: 2 }).sweep(0)).toBe(5)
+    expect(calls).toEqual([0, 0, 0])
+  })
+
+  test('sweep, a hand-off fails, stops and resolves with what was published', async () => {
+    const { service, calls } = fakeSignals([{ found: 2, published: 1 }, { found: 2, published: 2 }])
+    expect(await new Outbox(service, { batchSize: 2 }).sweep()).toBe(1)
+    expect(calls).toEqual([5000])
+  })
+
+  test('sweep, the database fails, resolves with 0 instead of rejecting', async () => {
+    const { service } = fakeSignals([new Error('database down')])
+    await expect(new Outbox(service).sweep()).resolves.toBe(0)
+  })
+
+  test('sweep, called while one runs, joins it; stop waits for it', async () => {
+    const { service, calls } = fakeSignals([{ found: 3, published: 3 }])
+    const outbox = new Outbox(service)
+    const [a, b] = [outbox.sweep(0), outbox.sweep(0)]
+    await outbox.stop()
+    expect(await a).toBe(3)
+    expect(await b).toBe(3)
+    expect(calls).toEqual([0])
+  })
+})
