@@ -8,6 +8,7 @@ import type { Config } from './core/config'
 import { createCore, type Core, type CoreOptions } from './core/core'
 import { startScheduler } from './core/jobs/scheduler'
 import { logger } from './core/logger'
+import { startOutbox } from './core/signals/outbox'
 
 /** A running Signal Hub node: the core, the MQTT broker and the HTTP server around them. */
 export interface Hub {
@@ -35,21 +36,6 @@ function createHttpServer(config: Config, app: ReturnType<typeof createHttpApp>[
   return createHttpsServer({ cert: readPem(config.HTTPS_CERT), key: readPem(config.HTTPS_KEY), minVersion: 'TLSv1.2' }, app)
 }
 
-const OUTBOX_INTERVAL_MS = 10_000
-
-/** Publishes, now and then, stored signals whose hand-off to the broker failed (see SignalService). */
-function startOutbox(core: Core): NodeJS.Timeout {
-  const sweep = (): void => {
-    core.signals.publishPending().then((n) => {
-      if (n > 0) logger.warn('outbox: published signals left unpublished earlier', { count: n })
-    }, (err: unknown) => logger.warn('outbox: sweep failed', { err: (err as Error).message }))
-  }
-  sweep()
-  const timer = setInterval(sweep, OUTBOX_INTERVAL_MS)
-  timer.unref()
-  return timer
-}
-
 export async function startHub(config: Config, options: CoreOptions = {}): Promise<Hub> {
   const core = await createCore(config, options)
   const broker = await createMqttBroker(core)
@@ -62,13 +48,13 @@ export async function startHub(config: Config, options: CoreOptions = {}): Promi
   const httpPort = await listen(http, config.HTTP_PORT, config.HOST)
   const ports = { http: httpPort, ...mqttPorts }
   const stopJobs = config.JOBS_ENABLED ? startScheduler(core) : async () => undefined
-  const outbox = startOutbox(core)
+  const outbox = startOutbox(core.signals)
   logger.info('signal hub listening', { host: config.HOST, ...ports, https: config.HTTPS_CERT !== undefined, websocket: `/mqtt on ${httpPort}`, redis: config.REDIS_URL !== undefined })
 
   let stopping: Promise<void> | undefined
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      clearInterval(outbox)
+      await outbox.stop()
       await stopJobs()
       const closed = new Promise<void>((resolve) => http.close(() => resolve()))
       bridge.close()

@@ -91,18 +91,26 @@ type WithLocalEmit = RedisEmitter & { _emit: (message: Message, done?: Done) => 
 
 /**
  * mqemitter-redis sends every message through Redis and delivers it, even to
- * subscribers on this node, only when it comes back: a round trip, a msgpack decode
- * and a second pass per message. Here a message is delivered to this node's
- * subscribers at once and published to Redis for the other nodes; when it comes back
- * from Redis it is recognised by its origin (Aedes stamps `brokerId` on every packet it
- * emits, and this node's Aedes is given `brokerId`) and dropped. Messages from other
- * nodes are delivered as before. `done` still waits for Redis to accept the message,
- * so a QoS 1 PUBACK still means the message has left this node.
+ * subscribers on this node, only when it comes back; and Aedes handles a client's next
+ * packet only after `emit` calls back, so each publish waited for a Redis round trip
+ * before the next one was read. Here a message is delivered to this node's subscribers
+ * at once and published to Redis for the other nodes without waiting for the reply
+ * (ioredis pipelines these); when it comes back from Redis it is recognised by its origin
+ * (Aedes stamps `brokerId` on every packet, and this node's Aedes is given `brokerId`)
+ * and dropped. Messages from other nodes are delivered as before. Redis PUBLISH is
+ * fire-and-forget towards the other nodes anyway (a node whose subscription link is down
+ * misses it either way), so a failed PUBLISH is logged rather than failing the publisher.
  */
 function deliverLocallyFirst(emitter: RedisEmitter, brokerId: string): RedisEmitter {
   const mq = emitter as WithLocalEmit
   const emitLocal = mq._emit.bind(mq)
   const emitRemote = mq.emit.bind(mq)
+  let lastWarning = 0
+  const onRemoteFailure = (err?: Error): void => {
+    if (err === undefined || Date.now() - lastWarning < 1000) return
+    lastWarning = Date.now()
+    logger.warn('mqtt: could not relay a message to the other nodes through Redis', { err: err.message })
+  }
   mq._emit = (message: Message, done?: Done) => {
     if (message.brokerId === brokerId) {
       done?.()
@@ -111,14 +119,8 @@ function deliverLocallyFirst(emitter: RedisEmitter, brokerId: string): RedisEmit
     emitLocal(message, done)
   }
   mq.emit = (message: Message, done?: Done) => {
-    let pending = 2
-    let failure: Error | undefined
-    const settle = (err?: Error): void => {
-      failure ??= err
-      if (--pending === 0) done?.(failure)
-    }
-    emitLocal(message, settle)
-    emitRemote(message, settle)
+    emitRemote(message, onRemoteFailure)
+    emitLocal(message, done)
   }
   return mq
 }
