@@ -5,6 +5,8 @@
  * second over keep-alive connections. Each signal's payload carries its send time
  * (process.hrtime, CLOCK_MONOTONIC); latency = MQTT receive time − POST send time.
  */
+const { setInterval, clearInterval } = require('node:timers')
+const { Buffer } = require('node:buffer')
 const http = require('node:http')
 const { LightClient } = require('./mqtt-light')
 const { mark, sleep, runOnRequest } = require('./ipc')
@@ -39,6 +41,7 @@ async function run(o) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: o.maxSockets })
   const execute = new Date().toISOString()
   let measuring = false
+  let stopping = false
   const post = () => {
     const body = Buffer.from(JSON.stringify({
       strategy_id: o.strategyId, symbol: o.symbol, type: 'buy', execute_date: execute, description: 'e2e',
@@ -56,6 +59,7 @@ async function run(o) {
       }
     })
     req.on('error', (err) => {
+      if (stopping) return
       failed++
       firstError ??= err.message
     })
@@ -80,8 +84,9 @@ async function run(o) {
   clearInterval(pacer)
   const achievedRate = measuredSent / (o.durationMs / 1000)
   // let the last signals arrive
-  const deadline = Date.now() + 3000
+  const deadline = Date.now() + 1500
   while (received < measuredSent && Date.now() < deadline) await sleep(20)
+  stopping = true
   agent.destroy()
   await sub.end()
   const sorted = sortedCopy(latencies)

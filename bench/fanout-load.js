@@ -11,6 +11,8 @@
  * IPC with the parent as in ipc.js: the parent snapshots the broker's CPU time at the
  * start and end marks of the measured period.
  */
+const { setInterval, clearInterval } = require('node:timers')
+const { Buffer } = require('node:buffer')
 const { LightClient } = require('./mqtt-light')
 const { quantile, sortedCopy } = require('./stats')
 const { mark, sleep, runOnRequest } = require('./ipc')

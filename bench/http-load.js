@@ -6,6 +6,7 @@
  * Reports requests/s, items/s (items per request × requests), p50/p99 latency and
  * non-2xx answers.
  */
+const { Buffer } = require('node:buffer')
 const http = require('node:http')
 const { mark, sleep, runOnRequest } = require('./ipc')
 const { quantile, sortedCopy } = require('./stats')

@@ -1,5 +1,6 @@
 'use strict'
 /** IPC helpers shared by the load generators (child side). */
+const { setTimeout } = require('node:timers')
 
 /** Resolves with the next message from the parent whose `cmd` is `cmd`. */
 function waitForParent(cmd) {

@@ -5,6 +5,9 @@
  * MQTT.js does far more per message; a lighter generator keeps the load process from
  * becoming the bottleneck on a 2-core machine, so the broker is what gets measured.
  */
+const { setTimeout } = require('node:timers')
+const { Buffer } = require('node:buffer')
+const { URL } = require('node:url')
 const net = require('node:net')
 const { EventEmitter } = require('node:events')
 const mqttPacket = require('mqtt-packet')

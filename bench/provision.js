@@ -8,7 +8,7 @@
  */
 
 async function api(base, adminKey, method, path, body) {
-  const res = await fetch(`${base}/api/v1${path}`, {
+  const res = await globalThis.fetch(`${base}/api/v1${path}`, {
     method,
     headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body)

@@ -11,6 +11,8 @@
  * anonymous), BENCH_CPU_PROF=<dir> (CPU profiles of the Signal Hub processes),
  * BENCH_ONLY=fanout,ingest,e2e,scale (a subset, for profiling; the JSON then has nulls).
  */
+const { setTimeout, clearTimeout } = require('node:timers')
+const { URL } = require('node:url')
 const { randomBytes } = require('node:crypto')
 const { mkdtempSync, rmSync } = require('node:fs')
 const os = require('node:os')
@@ -21,10 +23,10 @@ const { median, round } = require('./stats')
 const { createScratchMysql, cleanRedisPrefix } = require('./scratch')
 
 const REPS = 3
-const RUN_BUDGET_MS = 150_000
-const FANOUT = { subscribers: 10, payloadBytes: 200, window: 100, warmupMs: 400, durationMs: 1500 }
+const RUN_BUDGET_MS = 140_000
+const FANOUT = { subscribers: 10, payloadBytes: 200, window: 100, warmupMs: 300, durationMs: 1200 }
 const INGEST = { concurrency: 16, batchConcurrency: 4, batchSize: 100, strategies: 16, warmupMs: 400, durationMs: 1500 }
-const E2E = { rate: 1000, maxSockets: 32, warmupMs: 500, durationMs: 2500 }
+const E2E = { rate: 1000, maxSockets: 32, warmupMs: 500, durationMs: 2000 }
 const SCALE = { count: 5000, concurrency: 200, users: 10 }
 
 const ONLY = new Set((process.env.BENCH_ONLY || 'fanout,ingest,e2e,scale').split(',').map((x) => x.trim()))

@@ -1,5 +1,6 @@
 'use strict'
 /** Scratch stores for one bench run: a MariaDB database dropped afterwards, Redis keys removed afterwards. */
+const { URL } = require('node:url')
 const mysql = require('mysql2/promise')
 const { Redis } = require('ioredis')
 

@@ -6,6 +6,7 @@
  * `{ cmd: 'gc' }` → a full collection (when started with --expose-gc), then `{ type: 'mem', id, rss, heapUsed }`,
  * `{ cmd: 'stop' }` → runs `stop` and exits.
  */
+const { setTimeout } = require('node:timers')
 function serveControl(stop) {
   process.on('message', (msg) => {
     if (msg === null || typeof msg !== 'object') return

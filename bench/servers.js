@@ -4,6 +4,7 @@
  * replies 'ready' with its ports and answers the control messages of server-control.js.
  * Mosquitto (not ours) is read from /proc instead.
  */
+const { setTimeout, clearTimeout } = require('node:timers')
 const { fork, execFileSync } = require('node:child_process')
 const { readFileSync } = require('node:fs')
 const path = require('node:path')
@@ -149,7 +150,8 @@ function runLoad(script, options, server, onMark) {
           })
       } else if (msg.type === 'result') {
         settled = true
-        const { type: _type, ...result } = msg
+        const result = { ...msg }
+        delete result.type
         resolve({ ...result, server_cpu_us: cpu.end - cpu.start })
       } else if (msg.type === 'error') {
         settled = true

@@ -21,6 +21,7 @@ export const ERROR_CATALOGUE = {
   user_disabled: { status: 403, title: { en: 'User disabled', zh: '用户已停用' }, connack: 5 },
   forbidden: { status: 403, title: { en: 'Not allowed', zh: '无权访问' }, connack: 5 },
   client_id_taken: { status: 409, title: { en: 'Client id belongs to another user', zh: '客户端 ID 属于其他用户' }, connack: 2 },
+  client_id_invalid: { status: 400, title: { en: 'Client id not acceptable', zh: '客户端 ID 不可接受' }, connack: 2 },
   client_id_required: { status: 400, title: { en: 'Client id required for a persistent session', zh: '持久会话需要客户端 ID' }, connack: 2 },
   too_many_connections: { status: 429, title: { en: 'Too many connections for this user', zh: '该用户连接数过多' }, connack: 5 },
   not_found: { status: 404, title: { en: 'Not found', zh: '资源不存在' } },

@@ -65,7 +65,7 @@ export function createMetrics() {
     jobRuns: new Counter({
       name: 'signalhub_job_runs_total',
       help: 'Scheduled or on-demand job runs, by job and result',
-      labelNames: ['job', 'result'] as const,
+      labelNames: ['job_name', 'result'] as const,
       registers: [registry]
     }),
     databaseUp: new Gauge({

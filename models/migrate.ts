@@ -23,8 +23,24 @@ export function createMigrator(db: Database): Umzug<ReturnType<Database['sequeli
   })
 }
 
-/** Applies every pending migration; returns the names applied. */
+const LOCK = 'signalhub_migrate'
+const LOCK_WAIT_SECONDS = 120
+
+/**
+ * Applies every pending migration; returns the names applied. On MySQL the run holds
+ * a named lock, so nodes starting together on a fresh database migrate one at a time
+ * (the later ones find nothing left to do). SQLite serialises writers by itself.
+ */
 export async function migrate(db: Database): Promise<string[]> {
-  const applied = await createMigrator(db).up()
-  return applied.map((m) => m.name)
+  if (db.dialect !== 'mysql') return (await createMigrator(db).up()).map((m) => m.name)
+  // a transaction pins one pooled connection, which is what holds the named lock
+  return db.sequelize.transaction(async (transaction) => {
+    const [rows] = await db.sequelize.query('SELECT GET_LOCK(?, ?) AS got', { replacements: [LOCK, LOCK_WAIT_SECONDS], transaction })
+    if (Number((rows as Array<{ got: number | null }>)[0]?.got) !== 1) throw new Error(`migrations: could not take the ${LOCK} lock in ${LOCK_WAIT_SECONDS} s`)
+    try {
+      return (await createMigrator(db).up()).map((m) => m.name)
+    } finally {
+      await db.sequelize.query('SELECT RELEASE_LOCK(?)', { replacements: [LOCK], transaction })
+    }
+  })
 }

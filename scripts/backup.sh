@@ -126,7 +126,10 @@ backup_sqlite() {
   if [[ "$tool" == cli ]]; then
     command -v sqlite3 >/dev/null 2>&1 || die "the sqlite3 command is not installed (BACKUP_SQLITE_TOOL=cli)"
     # .backup uses SQLite's online backup API: consistent while the service writes.
-    sqlite3 -bail "$file" ".timeout 10000" ".backup '${out//\'/\'\'}'"
+    # It runs inside $WORK so the output needs no quoting in the dot-command.
+    local src
+    src="$(cd "$(dirname "$file")" && pwd)/$(basename "$file")"
+    (cd "$WORK" && sqlite3 -bail "$src" ".timeout 10000" ".backup database.sqlite")
   else
     # VACUUM INTO writes a consistent, compacted copy inside one read transaction.
     SRC="$file" OUT="$out" ROOT="$ROOT" node -e '

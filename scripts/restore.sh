@@ -172,7 +172,10 @@ restore_mysql() {
     mysql_q -e "$drop"
     say "dropped the existing tables of $DB_NAME"
   fi
-  mysql_q -e "CREATE DATABASE IF NOT EXISTS $ident CHARACTER SET utf8mb4"
+  if [[ -z "$(mysql_q -e "SELECT 1 FROM information_schema.schemata WHERE schema_name = '$name_sql'")" ]]; then
+    mysql_q -e "CREATE DATABASE $ident CHARACTER SET utf8mb4"
+    say "created database $DB_NAME"
+  fi
   say "loading the dump into $DB_NAME on $DB_HOST:$DB_PORT"
   mysql_q "$DB_NAME" <"$WORK/database.sql"
   say "restored MySQL database $DB_NAME"

@@ -11,6 +11,7 @@ interface BodyParserError extends Error {
 
 function translate(err: BodyParserError): AppError {
   switch (err.type) {
+    case 'entity.verify.failed': return new AppError('malformed_json', 'the request body is not valid UTF-8', { cause: err })
     case 'entity.parse.failed': return new AppError('malformed_json', 'the request body is not valid JSON', { cause: err })
     case 'entity.too.large': return new AppError('payload_too_large', `the request body is larger than ${MAX_BODY_BYTES} bytes`, { cause: err })
     case 'encoding.unsupported':
@@ -19,9 +20,16 @@ function translate(err: BodyParserError): AppError {
   }
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** Refuses bodies that are not valid UTF-8, which body-parser would otherwise quietly repair with U+FFFD. */
+function verifyUtf8(_req: Request, _res: Response, body: Buffer): void {
+  utf8.decode(body)
+}
+
 /** Parses JSON bodies up to MAX_BODY_BYTES; body-parser's failures become catalogue errors. */
 export function jsonBody(): RequestHandler {
-  const parse = express.json({ limit: MAX_BODY_BYTES, strict: true, type: ['application/json', 'application/*+json'] })
+  const parse = express.json({ limit: MAX_BODY_BYTES, strict: true, type: ['application/json', 'application/*+json'], verify: verifyUtf8 })
   return (req: Request, res: Response, next: NextFunction): void => {
     parse(req, res, (err?: unknown) => next(err === undefined ? undefined : translate(err as BodyParserError)))
   }

@@ -5,13 +5,14 @@ import type { Principal } from '../../core/principal'
 import type { BrokerContext } from '../broker-context'
 import { TokenBucket } from '../limits/token-bucket'
 import { hasServerAssignedId, remoteAddressOf } from '../session-registry'
+import { connectRefusalOf } from './pre-connect'
 
 type AuthenticateCallback = (error: AuthenticateError | null, success: boolean | null) => void
 
 /**
  * Handler: authenticate(client, username, password, callback). The password is an API
  * key, checked by the same `core.keys.verify` as REST; the username is informational.
- * In order: an empty client id with clean session 0 (2, [MQTT-3.1.3-8]), the key behind
+ * In order: an unacceptable client id noted by preConnect (2), an empty client id with clean session 0 (2, [MQTT-3.1.3-8]), the key behind
  * the core's key-guessing throttle (3 while the address or the key's prefix is locked
  * out, 4 missing/wrong/revoked/expired, 5 disabled user), the client id's owner (2),
  * the user's connection limit (5). Every attempt is
@@ -36,6 +37,8 @@ async function login(ctx: BrokerContext, client: Client, username: string | unde
   const serverAssigned = hasServerAssignedId(client)
   let principal: Principal | undefined
   try {
+    const refusal = connectRefusalOf(client)
+    if (refusal !== undefined) throw refusal
     if (serverAssigned && !client.clean) throw new AppError('client_id_required')
     principal = { ...await ctx.throttle.verify(ip, password), clientId: client.id }
     if (!serverAssigned && !await ctx.bindings.claim(client.id, principal.userId)) {

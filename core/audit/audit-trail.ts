@@ -71,7 +71,8 @@ export class AuditTrail {
     while (this.buffer.length > 0) {
       const batch = this.buffer.splice(0, this.maxBatch)
       try {
-        await this.db.models.AuditLog.bulkCreate(batch.map((e) => ({
+        // one multi-row INSERT without building a model instance per row (bulkCreate does)
+        await this.db.sequelize.getQueryInterface().bulkInsert(this.db.models.AuditLog.getTableName() as string, batch.map((e) => ({
           at: e.at ?? new Date(),
           user_id: e.userId ?? null,
           actor: e.actor ?? null,

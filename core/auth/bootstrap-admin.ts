@@ -1,3 +1,4 @@
+import { UniqueConstraintError } from 'sequelize'
 import type { Database } from '../../models/database'
 import { logger } from '../logger'
 import type { KeyService } from './key-service'
@@ -8,6 +9,16 @@ import type { KeyService } from './key-service'
  * key stays revoked).
  */
 export async function ensureBootstrapAdmin(db: Database, keys: KeyService, name: string, rawKey: string): Promise<void> {
+  try {
+    await seed(db, keys, name, rawKey)
+  } catch (err) {
+    // another node seeding the same admin at the same moment: its rows are ours too
+    if (!(err instanceof UniqueConstraintError)) throw err
+    await seed(db, keys, name, rawKey)
+  }
+}
+
+async function seed(db: Database, keys: KeyService, name: string, rawKey: string): Promise<void> {
   const { User } = db.models
   const [user, userCreated] = await User.findOrCreate({ where: { name }, defaults: { name, contact: null, role: 'admin' } })
   if (user.role !== 'admin') {

@@ -31,12 +31,12 @@ export async function runJob(core: Core, name: JobName, options: { now?: Date, p
   const progress = options.progress ?? ((message: string) => logger.debug('job progress', { job: name, message }))
   try {
     const result = await JOBS[name](core, { now, progress })
-    core.metrics.jobRuns.inc({ job: name, result: 'ok' })
+    core.metrics.jobRuns.inc({ job_name: name, result: 'ok' })
     core.audit.record({ action: 'job.run', result: 'ok', resource: `job/${name}`, detail: { summary: result.summary, ms: Date.now() - started } })
     logger.info('job finished', { job: name, summary: result.summary, ms: Date.now() - started })
     return result
   } catch (err) {
-    core.metrics.jobRuns.inc({ job: name, result: 'failed' })
+    core.metrics.jobRuns.inc({ job_name: name, result: 'failed' })
     core.audit.record({ action: 'job.run', result: 'failed', resource: `job/${name}`, detail: { error: (err as Error).message } })
     logger.error('job failed', { job: name, err: (err as Error).message })
     throw err

@@ -2,6 +2,7 @@ import { Op, UniqueConstraintError, type WhereOptions } from 'sequelize'
 import type { Strategy } from '../../models/strategy.model'
 import type { Core } from '../core'
 import { AppError } from '../errors'
+import { STRATEGY_ID_PATTERN } from '../signals/signal-schema'
 import { previewPolicy } from '../permissions/policy-preview'
 import { applyPolicyChange, isAdmin, recordOperation, type ActionContext } from '../action-context'
 import { decodeStringCursor, pageLimit, toPage, type Page } from '../pagination'
@@ -115,7 +116,8 @@ export class StrategyService {
 
   /** The strategy if the caller may see it, else 404. */
   async visible(ctx: ActionContext, id: string): Promise<Strategy> {
-    const strategy = await this.core.db.models.Strategy.findByPk(id)
+    // an id no strategy can have never reaches the database
+    const strategy = STRATEGY_ID_PATTERN.test(id) ? await this.core.db.models.Strategy.findByPk(id) : null
     if (strategy === null) throw new AppError('not_found', `strategy ${id} not found`)
     if (strategy.visibility === 'public' || Number(strategy.owner_id) === ctx.principal.userId || isAdmin(this.core, ctx)) return strategy
     const subscribed = await this.core.db.models.Subscription.count({ where: { user_id: ctx.principal.userId, strategy_id: id, status: 'active' } })

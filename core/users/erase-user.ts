@@ -1,19 +1,23 @@
-import { createHash } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type { User } from '../../models/user.model'
 import type { Core } from '../core'
 import { AppError } from '../errors'
 import type { ActionContext } from '../action-context'
 
-/** The stand-in for an erased user's name in audit rows: stable per id, not reversible to the name. */
-export function erasedActor(userId: number): string {
-  return `erased-${createHash('sha256').update(String(userId)).digest('hex').slice(0, 12)}`
+/** The stand-in for an erased user in audit rows: random, so it cannot be traced back to the id or the name. */
+export const ERASED_ACTOR = /^erased-[0-9a-f]{12}$/
+
+function erasedActor(): string {
+  return `erased-${randomBytes(6).toString('hex')}`
 }
 
 /**
  * Deletes a user and everything held about them, in one transaction: keys,
  * subscriptions, permissions, client bindings, reports and idempotency records.
  * Audit rows stay (they record what happened) but lose the link to the person:
- * `user_id` becomes null and `actor` a pseudonym. Signals they published keep
+ * their own rows get a random pseudonym as `actor` and lose `user_id`, address, client
+ * id and details (which may hold the MQTT user name); other users' rows about them
+ * (`user/<id>`) lose their details, and rows naming their client ids lose those. Signals they published keep
  * their content with `publisher_id` null. Strategies are not deleted with their
  * owner: a user who still owns strategies is refused with 409.
  */
@@ -24,7 +28,7 @@ export async function eraseUserData(core: Core, ctx: ActionContext, user: User):
 
   const clientIds = (await ClientBinding.findAll({ where: { user_id: user.id }, attributes: ['client_id'] })).map((b) => b.client_id)
   const keyIds = (await ApiKey.findAll({ where: { user_id: user.id }, attributes: ['id'] })).map((k) => k.id)
-  const pseudonym = erasedActor(user.id)
+  const pseudonym = erasedActor()
   // entries still buffered would otherwise be written after the pseudonymisation
   await core.audit.flush()
   await core.db.transaction(async (transaction) => {
@@ -36,7 +40,9 @@ export async function eraseUserData(core: Core, ctx: ActionContext, user: User):
     await Report.destroy(byUser)
     await IdempotencyKey.destroy(byUser)
     await Signal.update({ publisher_id: null }, { where: { publisher_id: user.id }, transaction })
-    await AuditLog.update({ user_id: null, actor: pseudonym }, byUser)
+    await AuditLog.update({ user_id: null, actor: pseudonym, ip: null, client_id: null, detail: null }, byUser)
+    await AuditLog.update({ detail: null }, { where: { resource: `user/${user.id}` }, transaction })
+    if (clientIds.length > 0) await AuditLog.update({ client_id: null }, { where: { client_id: clientIds }, transaction })
     await Users.destroy({ where: { id: user.id }, transaction })
   })
 

@@ -136,6 +136,18 @@ describe('deploy/nginx.conf', () => {
     expect(stream.match(/proxy_pass signalhub_mqtt;/g)).toHaveLength(2)
   })
 
+  test('every proxying location passes the client address and scheme (headers are not inherited once a location sets one)', () => {
+    const http = block('http')
+    const locations = [...http.matchAll(/^\s*location [^{]+\{/gm)].map((m) => block(m[0].trim().slice(0, -1).trim(), http.slice(m.index)))
+    const proxying = locations.filter((l) => l.includes('proxy_pass'))
+    expect(proxying.length).toBe(3)
+    for (const body of proxying) {
+      expect(body).toMatch(/proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;/)
+      expect(body).toMatch(/proxy_set_header X-Forwarded-Proto \$scheme;/)
+      expect(body).toMatch(/proxy_set_header Host \$host;/)
+    }
+  })
+
   test('keeps /metrics off the public door', () => {
     expect(block('location = /metrics', block('http'))).toMatch(/return 404;|deny all;/)
   })

@@ -217,13 +217,13 @@ describe('backup.sh and restore.sh', () => {
     const archive = join(dir, archivesIn(dir)[0])
     expect(result.summary).toBe(`backup written: ${archive}`)
     expect(progress.join('\n')).toContain('backup: archive written')
-    expect(await hub.core.metrics.registry.getSingleMetricAsString('signalhub_job_runs_total')).toContain('signalhub_job_runs_total{job="backup",result="ok"} 1')
+    expect(await hub.core.metrics.registry.getSingleMetricAsString('signalhub_job_runs_total')).toContain('signalhub_job_runs_total{job_name="backup",result="ok"} 1')
   }, 60_000)
 
   test('a backup that cannot be taken fails the job, is counted, and leaves no archive', async () => {
     hub = await startTestHub({ BACKUP_DIR: dir }, { url: 'sqlite::memory:', drop: async () => undefined })
     await expect(runJob(hub.core, 'backup')).rejects.toThrow(/in-memory SQLite database/)
-    expect(await hub.core.metrics.registry.getSingleMetricAsString('signalhub_job_runs_total')).toContain('signalhub_job_runs_total{job="backup",result="failed"} 1')
+    expect(await hub.core.metrics.registry.getSingleMetricAsString('signalhub_job_runs_total')).toContain('signalhub_job_runs_total{job_name="backup",result="failed"} 1')
     expect(readdirSync(dir)).toEqual([])
   })
 })

@@ -108,7 +108,7 @@ describe('scheduled jobs', () => {
     await hub.subscribe(reader, 's2')
     await expect(runJob(hub.core, 'reports', { now: new Date() })).rejects.toThrow()
     const metrics = await (await fetch(`${hub.baseUrl}/metrics`)).text()
-    expect(metrics).toMatch(/signalhub_job_runs_total\{job="reports",result="failed"\} 1/)
+    expect(metrics).toMatch(/signalhub_job_runs_total\{job_name="reports",result="failed"\} 1/)
     expect((await fetch(`${hub.baseUrl}/healthz`)).status).toBe(200)
   })
 })
