@@ -16,6 +16,14 @@ export interface TestHub extends Hub {
   shutdown(options?: { keepDatabase?: boolean }): Promise<void>
   baseUrl: string
   mqttUrl: string
+  /** A JSON request to `/api/v1<path>` with `key` as the bearer (none when null); the body parsed. */
+  api(method: string, path: string, key: string | null, body?: unknown): Promise<ApiResponse>
+}
+
+export interface ApiResponse {
+  status: number
+  body: any // eslint-disable-line @typescript-eslint/no-explicit-any
+  headers: Headers
 }
 
 export interface TestUser {
@@ -61,6 +69,14 @@ export async function startTestHub(env: Env = {}, scratch?: ScratchDatabase): Pr
       await models.Subscription.create({ user_id: user.id, strategy_id: strategyId, symbols: symbols === undefined ? null : JSON.stringify(symbols) })
       hub.core.bus.announce({ kind: 'policy' })
       await hub.core.policy.reload()
+    },
+    async api(method, path, key, body) {
+      const headers: Record<string, string> = {}
+      if (key !== null) headers.authorization = `Bearer ${key}`
+      if (body !== undefined) headers['content-type'] = 'application/json'
+      const res = await fetch(`http://127.0.0.1:${hub.ports.http}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+      const text = await res.text()
+      return { status: res.status, body: text === '' ? null : JSON.parse(text) as unknown, headers: res.headers }
     },
     async shutdown(options = {}) {
       await hub.stop()

@@ -6,14 +6,7 @@ describe('REST /api/v1/reports', () => {
   let sub: TestUser
   let other: TestUser
 
-  async function call(method: string, path: string, key: string | null, body?: unknown): Promise<{ status: number, body: any, headers: Headers }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const headers: Record<string, string> = {}
-    if (key !== null) headers.authorization = `Bearer ${key}`
-    if (body !== undefined) headers['content-type'] = 'application/json'
-    const res = await fetch(`${hub.baseUrl}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
-    const text = await res.text()
-    return { status: res.status, body: text === '' ? null : JSON.parse(text), headers: res.headers }
-  }
+  const call: TestHub['api'] = async (...args) => hub.api(...args)
 
   beforeAll(async () => {
     hub = await startTestHub()
