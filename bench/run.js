@@ -184,8 +184,9 @@ async function main() {
             host: '127.0.0.1', port: target.server.ports.http, path: target.path, headers: target.headers, bodies,
             itemsPerRequest: batch ? INGEST.batchSize : 1, concurrency, warmupMs: INGEST.warmupMs, durationMs: INGEST.durationMs
           }, target.server)
+          r.server_cpu_pct = r.server_cpu_us / (r.seconds * 1e6) * 100
           ;(ingest[`${target.key}:${kind}`] ??= []).push(r)
-          log(`ingest ${target.key} ${kind} rep${rep + 1}: ${Math.round(r.req_per_s)} req/s, ${Math.round(r.items_per_s)} signals/s, p99 ${r.p99_ms?.toFixed(1)} ms${r.failed > 0 ? `, ${r.failed} failed: ${r.first_error}` : ''}`)
+          log(`ingest ${target.key} ${kind} rep${rep + 1}: ${Math.round(r.req_per_s)} req/s, ${Math.round(r.items_per_s)} signals/s, p99 ${r.p99_ms?.toFixed(1)} ms, server ${Math.round(r.server_cpu_pct)} % CPU${r.failed > 0 ? `, ${r.failed} failed: ${r.first_error}` : ''}`)
         }
       }
     }
