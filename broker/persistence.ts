@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import type { AedesOptions } from 'aedes'
 import aedesPersistenceRedis from 'aedes-persistence-redis'
@@ -72,6 +73,11 @@ export function createBrokerStorage(config: Config): BrokerStorage {
     subConn: redisConnection(url, 'signalhub-mqtt-sub'),
     pubConn: redisConnection(url, 'signalhub-mqtt-pub')
   }), id)
+  // mqemitter-redis re-emits its connections' errors on `state`; unheard, one Redis
+  // outage would end the process with an uncaught 'error' event
+  ;(mq as unknown as { state: EventEmitter }).state.on('error', (err: Error) => {
+    logger.warn('redis fan-out error', { err: err.message })
+  })
   return {
     kind: 'redis',
     options: { persistence, mq, id },

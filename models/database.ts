@@ -64,6 +64,14 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 
 interface SqliteHandle {
   configure(option: 'busyTimeout', value: number): void
+  run(sql: string): void
+  open: boolean
+  filename: string
+}
+
+interface SqliteConnectionManager {
+  getConnection(options?: { uuid?: string }): Promise<SqliteHandle>
+  releaseConnection(connection: SqliteHandle, force?: boolean): void
 }
 
 /**
@@ -118,18 +126,33 @@ export class Database {
     }
   }
 
-  /** SQLite waits for a lock instead of failing at once, and writes through a WAL journal. */
+  /**
+   * SQLite connections wait for a lock instead of failing at once, and file databases
+   * write through a WAL journal, so readers never block the writer. Sequelize opens a new
+   * connection for every transaction and closes it afterwards; since this class runs one
+   * SQLite transaction at a time, they all share one connection that stays open.
+   */
   private configureSqliteConnections(): void {
-    const manager = this.sequelize.connectionManager as unknown as { getConnection: (o?: unknown) => Promise<SqliteHandle> }
+    const manager = this.sequelize.connectionManager as unknown as SqliteConnectionManager
     const getConnection = manager.getConnection.bind(manager)
+    const release = manager.releaseConnection.bind(manager)
     const configured = new WeakSet<SqliteHandle>()
-    manager.getConnection = async (o?: unknown) => {
-      const connection = await getConnection(o)
+    let transactional: SqliteHandle | undefined
+    manager.getConnection = async (options) => {
+      const forTransaction = options?.uuid !== undefined && options.uuid !== 'default'
+      if (forTransaction && transactional?.open === true) return transactional
+      const connection = await getConnection(forTransaction ? { ...options, uuid: 'transaction' } : options)
       if (!configured.has(connection)) {
         connection.configure('busyTimeout', 5000)
+        if (connection.filename !== ':memory:') connection.run('PRAGMA journal_mode=WAL')
         configured.add(connection)
       }
+      if (forTransaction) transactional = connection
       return connection
+    }
+    manager.releaseConnection = (connection, force) => {
+      if (connection === transactional && force !== true) return
+      release(connection, force)
     }
   }
 
@@ -139,7 +162,7 @@ export class Database {
    */
   async transaction<T>(work: (t: Transaction) => Promise<T>): Promise<T> {
     if (this.dialect === 'mysql') {
-      return this.sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, work)
+      return this.sequelize.transaction(work)
     }
     const run = this.sqliteQueue.then(() => this.sequelize.transaction(work))
     this.sqliteQueue = run.catch(() => undefined)

@@ -6,8 +6,8 @@ export class IdempotencyKey extends Model<InferAttributes<IdempotencyKey>, Infer
   declare user_id: number
   declare key: string
   declare request_hash: string
-  /** JSON array of signal ids, in request order. */
-  declare signal_ids: string
+  /** JSON array of `[strategy_id, seq]` of the signals stored, in request order. */
+  declare signal_refs: string
   declare batch: boolean
   declare created_at: Date
 }
@@ -19,7 +19,7 @@ export function defineIdempotencyKey(sequelize: Sequelize): typeof IdempotencyKe
     user_id: { type: DataTypes.INTEGER, allowNull: false },
     key: { type: DataTypes.STRING(128), allowNull: false },
     request_hash: { type: DataTypes.STRING(64), allowNull: false },
-    signal_ids: { type: DataTypes.TEXT, allowNull: false },
+    signal_refs: { type: DataTypes.TEXT, allowNull: false },
     batch: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
     created_at: { type: DataTypes.DATE(3), allowNull: false }
   }, { sequelize, modelName: 'IdempotencyKey', tableName: 'idempotency_keys', timestamps: false })

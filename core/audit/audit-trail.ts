@@ -52,7 +52,7 @@ export class AuditTrail {
 
   record(entry: AuditEntry): void {
     const withTime = { ...entry, at: entry.at ?? new Date() }
-    logger.http('audit', { audit: { ...withTime, at: withTime.at.toISOString() } })
+    if (logger.isLevelEnabled('http')) logger.http('audit', { audit: { ...withTime, at: withTime.at.toISOString() } })
     this.buffer.push(withTime)
     if (this.buffer.length > this.maxBuffered) {
       this.buffer.splice(0, this.buffer.length - this.maxBuffered)

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { col, fn, Op, UniqueConstraintError, type Transaction } from 'sequelize'
+import { col, fn, Op, UniqueConstraintError } from 'sequelize'
 import type { z } from 'zod'
 import { isDatabaseUnavailable, type Database } from '../../models/database'
-import type { Signal } from '../../models/signal.model'
 import type { AuditTrail } from '../audit/audit-trail'
 import { AppError, type FieldIssue } from '../errors'
 import { logger } from '../logger'
@@ -11,20 +10,10 @@ import type { Metrics } from '../metrics'
 import type { PolicyStore } from '../policy/policy-store'
 import type { Principal } from '../principal'
 import { createSignalSchemas, type SignalInput, type SignalSchemas } from './signal-schema'
+import { SignalStore } from './signal-store'
+import { encodeSignal, signalTopic, toSignalView, type SignalView } from './signal-view'
 
-/** A signal on the wire (MQTT payload, REST body, SSE data). */
-export interface SignalView {
-  id: number
-  seq: number
-  strategy_id: string
-  symbol: string
-  type: string
-  execute_date: string
-  description: string
-  payload: unknown
-  publisher: number | null
-  created_at: string
-}
+export { encodeSignal, signalTopic, toSignalView, type SignalView } from './signal-view'
 
 /** Where stored signals are handed for delivery: the MQTT broker. */
 export interface MessageSink {
@@ -52,7 +41,6 @@ export interface SignalServiceOptions {
   handOffTimeoutMs?: number
 }
 
-const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000
 /** Seconds a client is told to wait (Retry-After) when the database cannot be reached. */
 const DATABASE_RETRY_AFTER_SECONDS = 5
 
@@ -77,41 +65,6 @@ function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer))
 }
 
-export function signalTopic(strategyId: string, symbol: string): string {
-  return `strategy/${strategyId}/${symbol}`
-}
-
-export function toSignalView(s: Signal): SignalView {
-  return {
-    id: s.id,
-    seq: s.seq,
-    strategy_id: s.strategy_id,
-    symbol: s.symbol,
-    type: s.type,
-    execute_date: s.execute_date.toISOString(),
-    description: s.description,
-    payload: s.payload === null ? null : JSON.parse(s.payload) as unknown,
-    publisher: s.publisher_id,
-    created_at: s.created_at.toISOString()
-  }
-}
-
-/** The canonical JSON of a signal: fixed key order, so every door sends the same bytes. */
-export function encodeSignal(view: SignalView): Buffer {
-  return Buffer.from(JSON.stringify({
-    id: view.id,
-    seq: view.seq,
-    strategy_id: view.strategy_id,
-    symbol: view.symbol,
-    type: view.type,
-    execute_date: view.execute_date,
-    description: view.description,
-    payload: view.payload,
-    publisher: view.publisher,
-    created_at: view.created_at
-  }))
-}
-
 function issuesOf(error: z.ZodError, prefix: string): FieldIssue[] {
   return error.issues.map((i) => ({ path: [prefix, ...i.path.map(String)].filter((p) => p !== '').join('.'), message: i.message }))
 }
@@ -119,7 +72,8 @@ function issuesOf(error: z.ZodError, prefix: string): FieldIssue[] {
 /**
  * The one write path for signals, whichever door they come through:
  * validate → authorise (core policy) → store with the next `seq` of the strategy, in one
- * transaction → hand to the broker (retained, QoS 1) → mark published.
+ * transaction shared with concurrent requests (`signal-store.ts`) → hand to the broker
+ * (retained, QoS 1) → mark published.
  * A signal that could not be handed over stays unpublished in the table (the outbox)
  * and is published again by the outbox (`outbox.ts`). Every signal handed over is also emitted as
  * `published` (in order) for in-process readers such as the SSE stream.
@@ -129,6 +83,7 @@ export class SignalService extends EventEmitter<{ published: [SignalView[]] }> {
   private sink?: MessageSink
   private readonly now: () => Date
   private readonly handOffTimeoutMs: number
+  private readonly store: SignalStore
 
   constructor(
     private readonly db: Database,
@@ -141,6 +96,7 @@ export class SignalService extends EventEmitter<{ published: [SignalView[]] }> {
     this.schemas = createSignalSchemas(options)
     this.now = options.now ?? (() => new Date())
     this.handOffTimeoutMs = options.handOffTimeoutMs ?? 3000
+    this.store = new SignalStore(db, this.now)
   }
 
   setSink(sink: MessageSink): void {
@@ -192,7 +148,7 @@ export class SignalService extends EventEmitter<{ published: [SignalView[]] }> {
   /** Stores and publishes validated signals for `principal` (all or nothing). */
   async ingest(principal: Principal, items: SignalInput[], options: IngestContext & { batch?: boolean, idempotencyKey?: string }): Promise<IngestResult> {
     try {
-      const result = await this.store(principal, items, options).catch((err: unknown) => {
+      const result = await this.write(principal, items, options).catch((err: unknown) => {
         throw isDatabaseUnavailable(err) ? databaseUnavailable(err) : err
       })
       if (!result.replayed) {
@@ -249,78 +205,26 @@ export class SignalService extends EventEmitter<{ published: [SignalView[]] }> {
     return createHash('sha256').update(JSON.stringify([batch, canonical])).digest('hex')
   }
 
-  private async replay(principal: Principal, key: string, hash: string): Promise<IngestResult | null> {
-    const { IdempotencyKey, Signal } = this.db.models
-    const since = new Date(this.now().getTime() - IDEMPOTENCY_WINDOW_MS)
-    const row = await IdempotencyKey.findOne({ where: { user_id: principal.userId, key, created_at: { [Op.gte]: since } } })
-    if (row === null) return null
-    if (row.request_hash !== hash) throw new AppError('idempotency_conflict')
-    const ids = JSON.parse(row.signal_ids) as number[]
-    const rows = await Signal.findAll({ where: { id: ids } })
-    const byId = new Map(rows.map((r) => [r.id, r]))
-    return { signals: ids.flatMap((id) => { const s = byId.get(id); return s === undefined ? [] : [toSignalView(s)] }), replayed: true }
-  }
-
-  private async store(principal: Principal, items: SignalInput[], options: { batch?: boolean, idempotencyKey?: string }): Promise<IngestResult> {
+  private async write(principal: Principal, items: SignalInput[], options: { batch?: boolean, idempotencyKey?: string }): Promise<IngestResult> {
     this.authorize(principal, items)
     const key = options.idempotencyKey
-    const hash = key === undefined ? '' : this.requestHash(items, options.batch ?? false)
-    if (key !== undefined) {
-      const earlier = await this.replay(principal, key, hash)
-      if (earlier !== null) return earlier
+    const batch = options.batch ?? false
+    const hash = key === undefined ? '' : this.requestHash(items, batch)
+    const replay = async (): Promise<IngestResult | null> => {
+      if (key === undefined) return null
+      const signals = await this.store.replay(principal, key, hash)
+      return signals === null ? null : { signals, replayed: true }
     }
+    const earlier = await replay()
+    if (earlier !== null) return earlier
     try {
-      const signals = await this.db.transaction((t) => this.insert(principal, items, key, hash, options.batch ?? false, t))
-      return { signals, replayed: false }
+      return { signals: await this.store.store({ principal, items, key, hash, batch }), replayed: false }
     } catch (err) {
-      if (key !== undefined && err instanceof UniqueConstraintError) {
-        const earlier = await this.replay(principal, key, hash)
-        if (earlier !== null) return earlier
-      }
+      // the same key committed meanwhile by a concurrent request: answer with its result
+      const raced = err instanceof UniqueConstraintError ? await replay() : null
+      if (raced !== null) return raced
       throw err
     }
-  }
-
-  private async insert(principal: Principal, items: SignalInput[], key: string | undefined, hash: string, batch: boolean, transaction: Transaction): Promise<SignalView[]> {
-    const { Strategy, Signal, IdempotencyKey } = this.db.models
-    const now = this.now()
-    const byStrategy = new Map<string, number[]>()
-    items.forEach((item, i) => byStrategy.set(item.strategy_id, [...(byStrategy.get(item.strategy_id) ?? []), i]))
-    const ids: number[] = new Array<number>(items.length)
-    const views: SignalView[] = new Array<SignalView>(items.length)
-    // Strategies are locked in id order so two batches spanning the same strategies cannot deadlock.
-    for (const strategyId of [...byStrategy.keys()].sort()) {
-      const indexes = byStrategy.get(strategyId) as number[]
-      const [, affected] = await Strategy.increment({ last_seq: indexes.length }, { where: { id: strategyId }, transaction })
-      const strategy = await Strategy.findByPk(strategyId, { transaction, attributes: ['id', 'last_seq'] })
-      if (strategy === null || affected === 0) throw new AppError('validation_failed', `unknown strategy ${strategyId}`)
-      const first = strategy.last_seq - indexes.length + 1
-      await Signal.bulkCreate(indexes.map((i, n) => ({
-        strategy_id: strategyId,
-        seq: first + n,
-        symbol: items[i].symbol,
-        type: items[i].type,
-        execute_date: items[i].execute_date,
-        description: items[i].description,
-        payload: items[i].payload === null || items[i].payload === undefined ? null : JSON.stringify(items[i].payload),
-        publisher_id: principal.userId,
-        idempotency_key: key ?? null,
-        created_at: now
-      })), { transaction })
-      const stored = await Signal.findAll({
-        where: { strategy_id: strategyId, seq: { [Op.between]: [first, strategy.last_seq] } },
-        order: [['seq', 'ASC']],
-        transaction
-      })
-      stored.forEach((row, n) => {
-        ids[indexes[n]] = row.id
-        views[indexes[n]] = toSignalView(row)
-      })
-    }
-    if (key !== undefined) {
-      await IdempotencyKey.create({ user_id: principal.userId, key, request_hash: hash, signal_ids: JSON.stringify(ids), batch, created_at: now }, { transaction })
-    }
-    return views
   }
 
   /**
@@ -344,7 +248,7 @@ export class SignalService extends EventEmitter<{ published: [SignalView[]] }> {
     }
     if (published.length > 0) {
       this.emit('published', signals.slice(0, published.length))
-      await this.db.models.Signal.update({ published_at: this.now() }, { where: { id: published } }).catch((err: unknown) => {
+      await this.store.markPublished(published).catch((err: unknown) => {
         logger.warn('signals: could not mark signals published; they may be delivered again', { err: (err as Error).message })
       })
     }

@@ -18,8 +18,25 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return f
 }
 
+// Zones change their offset only on quarter hours, so an offset found once holds for its
+// whole quarter hour; Intl formatting is by far the dearest step of reading a time.
+const QUARTER_HOUR_MS = 15 * 60_000
+const MAX_CACHED_OFFSETS = 10_000
+const offsets = new Map<string, number>()
+
 /** Milliseconds `timeZone` is ahead of UTC at the instant `utcMs`. */
 export function zoneOffsetMs(timeZone: string, utcMs: number): number {
+  const key = `${timeZone} ${Math.floor(utcMs / QUARTER_HOUR_MS)}`
+  let offset = offsets.get(key)
+  if (offset === undefined) {
+    offset = computeOffset(timeZone, utcMs)
+    if (offsets.size >= MAX_CACHED_OFFSETS) offsets.clear()
+    offsets.set(key, offset)
+  }
+  return offset
+}
+
+function computeOffset(timeZone: string, utcMs: number): number {
   const parts: Record<string, number> = {}
   for (const p of formatterFor(timeZone).formatToParts(new Date(utcMs))) {
     if (p.type !== 'literal') parts[p.type] = Number(p.value)

@@ -97,7 +97,7 @@ export async function up({ context: qi }: { context: QueryInterface }): Promise<
     user_id: { type: DataTypes.INTEGER, allowNull: false, references: { model: 'users', key: 'id' }, onDelete: 'CASCADE' },
     key: { type: DataTypes.STRING(128), allowNull: false },
     request_hash: { type: DataTypes.STRING(64), allowNull: false },
-    signal_ids: { type: DataTypes.TEXT, allowNull: false },
+    signal_refs: { type: DataTypes.TEXT, allowNull: false },
     batch: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
     created_at: now
   })

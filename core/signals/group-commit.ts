@@ -1,0 +1,66 @@
+interface Waiting<T, R> {
+  item: T
+  resolve: (result: R) => void
+  reject: (err: unknown) => void
+}
+
+export interface GroupCommitOptions<T> {
+  /** Largest group, measured by `sizeOf` (an item larger than this still goes, alone). */
+  maxSize: number
+  sizeOf?: (item: T) => number
+  /** When a group fails with such an error, its items are written again one by one, so one bad item cannot fail the others. */
+  retryAlone?: (err: unknown) => boolean
+}
+
+/**
+ * Group commit: while one group is being written, whatever is submitted waits, and the
+ * next write takes all of it at once. A burst of requests becomes a few writes instead of
+ * one each, with no timer and no added latency when the load is light (a lone item is
+ * written at once). `write` must return one result per item, in order.
+ */
+export class GroupCommit<T, R> {
+  private queue: Array<Waiting<T, R>> = []
+  private running = false
+
+  constructor(private readonly write: (items: T[]) => Promise<R[]>, private readonly options: GroupCommitOptions<T>) {}
+
+  submit(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject })
+      if (!this.running) void this.drain()
+    })
+  }
+
+  private take(): Array<Waiting<T, R>> {
+    const sizeOf = this.options.sizeOf ?? (() => 1)
+    const group: Array<Waiting<T, R>> = []
+    let size = 0
+    while (this.queue.length > 0 && (group.length === 0 || size + sizeOf(this.queue[0].item) <= this.options.maxSize)) {
+      const next = this.queue.shift() as Waiting<T, R>
+      size += sizeOf(next.item)
+      group.push(next)
+    }
+    return group
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true
+    try {
+      while (this.queue.length > 0) {
+        const group = this.take()
+        try {
+          const results = await this.write(group.map((w) => w.item))
+          group.forEach((w, i) => w.resolve(results[i]))
+        } catch (err) {
+          if (group.length > 1 && this.options.retryAlone?.(err) === true) {
+            for (const w of group) await this.write([w.item]).then((r) => w.resolve(r[0]), w.reject)
+          } else {
+            for (const w of group) w.reject(err)
+          }
+        }
+      }
+    } finally {
+      this.running = false
+    }
+  }
+}
