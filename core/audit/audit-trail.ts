@@ -71,8 +71,10 @@ export class AuditTrail {
     while (this.buffer.length > 0) {
       const batch = this.buffer.splice(0, this.maxBatch)
       try {
-        // one multi-row INSERT without building a model instance per row (bulkCreate does)
-        await this.db.sequelize.getQueryInterface().bulkInsert(this.db.models.AuditLog.getTableName() as string, batch.map((e) => ({
+        // one multi-row INSERT without building a model instance per row (bulkCreate does);
+        // the model's attributes make dates keep their milliseconds on MySQL
+        const { AuditLog } = this.db.models
+        await this.db.sequelize.getQueryInterface().bulkInsert(AuditLog.getTableName() as string, batch.map((e) => ({
           at: e.at ?? new Date(),
           user_id: e.userId ?? null,
           actor: e.actor ?? null,
@@ -83,7 +85,7 @@ export class AuditTrail {
           client_id: e.clientId?.slice(0, 128) ?? null,
           request_id: e.requestId ?? null,
           detail: e.detail === undefined ? null : JSON.stringify(e.detail)
-        })))
+        })), {}, AuditLog.getAttributes())
       } catch (err) {
         this.buffer.unshift(...batch)
         logger.warn('audit: could not write a batch, will retry', { err: (err as Error).message, pending: this.buffer.length })

@@ -98,6 +98,7 @@ export class SignalStore {
   }
 
   private async insert(group: StoreRequest[], transaction: Transaction): Promise<StrategyRun[]> {
+    const { Signal } = this.db.models
     const now = this.now()
     const byStrategy = new Map<string, Array<[number, number]>>()
     group.forEach((r, ri) => r.items.forEach((item, ii) => {
@@ -109,6 +110,7 @@ export class SignalStore {
     for (const strategyId of [...byStrategy.keys()].sort()) {
       const slots = byStrategy.get(strategyId) as Array<[number, number]>
       const first = await this.reserve(strategyId, slots.length, now, transaction)
+      // the model's attributes make dates keep their milliseconds on MySQL
       await this.db.sequelize.getQueryInterface().bulkInsert('signals', slots.map(([ri, ii], n) => {
         const item = group[ri].items[ii]
         refs[ri][ii] = [strategyId, first + n]
@@ -124,7 +126,7 @@ export class SignalStore {
           idempotency_key: group[ri].key ?? null,
           created_at: now
         }
-      }), { transaction })
+      }), { transaction }, Signal.getAttributes())
       runs.push({ strategyId, first, slots })
     }
     const keyed = group.flatMap((r, ri) => r.key === undefined ? [] : [{

@@ -70,6 +70,13 @@ describe('SignalService', () => {
     expect(row?.published_at).not.toBeNull()
   })
 
+  test('ingest keeps the milliseconds of execute_date through the database', async () => {
+    const { signals } = await ingest(owner, signal({ execute_date: '2026-11-21T09:30:00.123+08:00' }))
+    expect(signals[0].execute_date).toBe('2026-11-21T01:30:00.123Z')
+    const row = await core.db.models.Signal.findByPk(signals[0].id)
+    expect(row?.execute_date.toISOString()).toBe('2026-11-21T01:30:00.123Z')
+  })
+
   test('ingest of a batch across strategies numbers each strategy from its own last seq, in request order', async () => {
     await ingest(owner, signal())
     const { signals } = await ingest(admin, { signals: [signal(), signal({ strategy_id: 'beta' }), signal({ symbol: 'MSFT' })] })

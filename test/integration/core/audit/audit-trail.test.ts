@@ -1,0 +1,38 @@
+import { loadConfig } from '../../../../core/config'
+import { createCore, type Core } from '../../../../core/core'
+import { scratchDatabase, type ScratchDatabase } from '../../../helpers/database'
+
+describe('AuditTrail', () => {
+  let scratch: ScratchDatabase
+  let core: Core
+
+  beforeEach(async () => {
+    scratch = await scratchDatabase()
+    core = await createCore(loadConfig({ DATABASE_URL: scratch.url, LOG_LEVEL: 'silent' }))
+  })
+
+  afterEach(async () => {
+    await core.close()
+    await scratch.drop()
+  })
+
+  test('record then flush writes every entry once, with its time to the millisecond', async () => {
+    const at = new Date('2026-11-21T01:02:03.456Z')
+    for (let i = 0; i < 3; i++) core.audit.record({ action: 'test.entry', result: 'ok', resource: `r/${i}`, at, detail: { i } })
+    await core.audit.flush()
+    await core.audit.flush()
+    const rows = await core.db.models.AuditLog.findAll({ where: { action: 'test.entry' }, order: [['id', 'ASC']] })
+    expect(rows.map((r) => r.resource)).toEqual(['r/0', 'r/1', 'r/2'])
+    expect(rows.map((r) => r.at.toISOString())).toEqual([at.toISOString(), at.toISOString(), at.toISOString()])
+    expect(JSON.parse(rows[2].detail ?? '{}')).toEqual({ i: 2 })
+  })
+
+  test('a batch that cannot be written is kept and written by a later flush', async () => {
+    await core.db.sequelize.getQueryInterface().renameTable('audit_logs', 'audit_logs_away')
+    core.audit.record({ action: 'test.kept', result: 'ok' })
+    await core.audit.flush()
+    await core.db.sequelize.getQueryInterface().renameTable('audit_logs_away', 'audit_logs')
+    await core.audit.flush()
+    expect(await core.db.models.AuditLog.count({ where: { action: 'test.kept' } })).toBe(1)
+  })
+})
