@@ -34,11 +34,11 @@ interface StrategyRun {
 
 /**
  * Writes signals with their sequence numbers. Concurrent requests are committed together
- * (group commit): one transaction per group takes each strategy's next `seq` values
- * (`UPDATE strategies SET last_seq = last_seq + n`, which locks only that strategy's row),
- * inserts all rows with one statement per strategy, and records idempotency keys; the
- * row ids are read after the commit, so the strategy's lock is held for as little as
- * possible. If a group fails because of one request (an idempotency race, a strategy
+ * (group commit): one transaction per group takes the next `seq` values of every strategy
+ * involved (`UPDATE strategies SET last_seq = last_seq + n`, which locks only those rows),
+ * inserts all rows with one statement, and records idempotency keys; the row ids are read
+ * after the commit, so the strategies' locks are held for as little as possible. The
+ * number of statements per group does not grow with its size. If a group fails because of one request (an idempotency race, a strategy
  * deleted meanwhile), its requests are written again one by one; a database failure fails
  * them all at once.
  */
@@ -81,20 +81,27 @@ export class SignalStore {
     return refs.flatMap(([strategyId, seq]) => { const s = byRef.get(`${strategyId}\u0000${seq}`); return s === undefined ? [] : [toSignalView(s)] })
   }
 
-  /** Takes `n` sequence numbers of a strategy (locking its row until commit); returns the first. */
-  private async reserve(strategyId: string, n: number, now: Date, transaction: Transaction): Promise<number> {
-    if (this.db.dialect === 'mysql') {
-      // LAST_INSERT_ID(expr) hands the new value back with the UPDATE itself: one round trip
-      const [header] = await this.db.sequelize.query('UPDATE strategies SET last_seq = LAST_INSERT_ID(last_seq + ?), updated_at = ? WHERE id = ?', { replacements: [n, now, strategyId], transaction })
-      const { affectedRows, insertId } = header as unknown as { affectedRows: number, insertId: number }
-      if (affectedRows === 0) throw new AppError('validation_failed', `unknown strategy ${strategyId}`)
-      return Number(insertId) - n + 1
+  /**
+   * Takes the next sequence numbers of every strategy in `counts` with one UPDATE (which
+   * locks their rows, in primary-key order, until commit) and one SELECT; returns the
+   * first number taken per strategy.
+   */
+  private async reserve(counts: Map<string, number>, now: Date, transaction: Transaction): Promise<Map<string, number>> {
+    const ids = [...counts.keys()]
+    const marks = ids.map(() => '?').join(', ')
+    await this.db.sequelize.query(
+      `UPDATE strategies SET last_seq = last_seq + CASE id ${ids.map(() => 'WHEN ? THEN ?').join(' ')} END, updated_at = ? WHERE id IN (${marks})`,
+      { replacements: [...ids.flatMap((id) => [id, counts.get(id) as number]), now, ...ids], transaction }
+    )
+    const [rows] = await this.db.sequelize.query(`SELECT id, last_seq FROM strategies WHERE id IN (${marks})`, { replacements: ids, transaction })
+    const last = new Map((rows as Array<{ id: string, last_seq: number | string }>).map((r) => [r.id, Number(r.last_seq)]))
+    const first = new Map<string, number>()
+    for (const id of ids) {
+      const taken = last.get(id)
+      if (taken === undefined) throw new AppError('validation_failed', `unknown strategy ${id}`)
+      first.set(id, taken - (counts.get(id) as number) + 1)
     }
-    const { Strategy } = this.db.models
-    await Strategy.increment({ last_seq: n }, { where: { id: strategyId }, transaction })
-    const strategy = await Strategy.findByPk(strategyId, { transaction, attributes: ['id', 'last_seq'] })
-    if (strategy === null) throw new AppError('validation_failed', `unknown strategy ${strategyId}`)
-    return strategy.last_seq - n + 1
+    return first
   }
 
   private async insert(group: StoreRequest[], transaction: Transaction): Promise<StrategyRun[]> {
@@ -104,31 +111,27 @@ export class SignalStore {
     group.forEach((r, ri) => r.items.forEach((item, ii) => {
       byStrategy.set(item.strategy_id, [...(byStrategy.get(item.strategy_id) ?? []), [ri, ii]])
     }))
-    const runs: StrategyRun[] = []
+    const first = await this.reserve(new Map([...byStrategy].map(([id, slots]) => [id, slots.length])), now, transaction)
+    const runs: StrategyRun[] = [...byStrategy].map(([strategyId, slots]) => ({ strategyId, first: first.get(strategyId) as number, slots }))
     const refs = group.map((r) => new Array<SignalRef>(r.items.length))
-    // Strategies are locked in id order so two groups spanning the same strategies cannot deadlock.
-    for (const strategyId of [...byStrategy.keys()].sort()) {
-      const slots = byStrategy.get(strategyId) as Array<[number, number]>
-      const first = await this.reserve(strategyId, slots.length, now, transaction)
-      // the model's attributes make dates keep their milliseconds on MySQL
-      await this.db.sequelize.getQueryInterface().bulkInsert('signals', slots.map(([ri, ii], n) => {
-        const item = group[ri].items[ii]
-        refs[ri][ii] = [strategyId, first + n]
-        return {
-          strategy_id: strategyId,
-          seq: first + n,
-          symbol: item.symbol,
-          type: item.type,
-          execute_date: item.execute_date,
-          description: item.description,
-          payload: item.payload === null || item.payload === undefined ? null : JSON.stringify(item.payload),
-          publisher_id: group[ri].principal.userId,
-          idempotency_key: group[ri].key ?? null,
-          created_at: now
-        }
-      }), { transaction }, Signal.getAttributes())
-      runs.push({ strategyId, first, slots })
-    }
+    const rows = runs.flatMap(({ strategyId, first: from, slots }) => slots.map(([ri, ii], n) => {
+      const item = group[ri].items[ii]
+      refs[ri][ii] = [strategyId, from + n]
+      return {
+        strategy_id: strategyId,
+        seq: from + n,
+        symbol: item.symbol,
+        type: item.type,
+        execute_date: item.execute_date,
+        description: item.description,
+        payload: item.payload === null || item.payload === undefined ? null : JSON.stringify(item.payload),
+        publisher_id: group[ri].principal.userId,
+        idempotency_key: group[ri].key ?? null,
+        created_at: now
+      }
+    }))
+    // one INSERT for the whole group; the model's attributes make dates keep their milliseconds on MySQL
+    await this.db.sequelize.getQueryInterface().bulkInsert('signals', rows, { transaction }, Signal.getAttributes())
     const keyed = group.flatMap((r, ri) => r.key === undefined ? [] : [{
       user_id: r.principal.userId, key: r.key, request_hash: r.hash, signal_refs: JSON.stringify(refs[ri]), batch: r.batch, created_at: now
     }])
@@ -136,16 +139,17 @@ export class SignalStore {
     return runs
   }
 
-  /** The committed rows of each run, read back (with their ids) and put in request order. */
+  /** The committed rows of the group, read back with their ids in one query, in request order. */
   private async views(group: StoreRequest[], runs: StrategyRun[]): Promise<SignalView[][]> {
+    const rows = await this.db.models.Signal.findAll({
+      where: { [Op.or]: runs.map(({ strategyId, first, slots }) => ({ strategy_id: strategyId, seq: { [Op.between]: [first, first + slots.length - 1] } })) }
+    })
+    const byRef = new Map(rows.map((r) => [`${r.strategy_id}\u0000${r.seq}`, r]))
     const results = group.map((r) => new Array<SignalView>(r.items.length))
     for (const { strategyId, first, slots } of runs) {
-      const rows = await this.db.models.Signal.findAll({
-        where: { strategy_id: strategyId, seq: { [Op.between]: [first, first + slots.length - 1] } },
-        order: [['seq', 'ASC']]
-      })
-      rows.forEach((row, n) => {
-        const [ri, ii] = slots[n]
+      slots.forEach(([ri, ii], n) => {
+        const row = byRef.get(`${strategyId}\u0000${first + n}`)
+        if (row === undefined) throw new Error(`signal ${strategyId}:${first + n} not found after commit`)
         results[ri][ii] = toSignalView(row)
       })
     }
