@@ -4,8 +4,13 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export function createMetrics() {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
+  const collectors: Array<() => void> = []
   return {
     registry,
+    /** Runs `collect` before every scrape: hot paths keep plain counters and hand them over then. */
+    onCollect(collect: () => void): void {
+      collectors.push(collect)
+    },
     httpDuration: new Histogram({
       name: 'signalhub_http_request_duration_seconds',
       help: 'HTTP request latency by method, route and status',
@@ -33,7 +38,10 @@ export function createMetrics() {
     mqttDeliveries: new Counter({
       name: 'signalhub_mqtt_deliveries_total',
       help: 'Messages forwarded to MQTT subscribers',
-      registers: [registry]
+      registers: [registry],
+      collect() {
+        for (const collect of collectors) collect()
+      }
     }),
     mqttForwardDenied: new Counter({
       name: 'signalhub_mqtt_forward_denied_total',

@@ -15,14 +15,21 @@ const MAX_CACHED_TOPICS = 10_000
  * `core.policy.version` moves on.
  */
 export function authorizeForward(ctx: BrokerContext) {
-  const { metrics } = ctx.core
+  // plain counters on the hot path, handed to Prometheus when it scrapes
+  const counts = { delivered: 0, denied: 0 }
+  ctx.core.metrics.onCollect(() => {
+    ctx.core.metrics.mqttDeliveries.inc(counts.delivered)
+    ctx.core.metrics.mqttForwardDenied.inc(counts.denied)
+    counts.delivered = 0
+    counts.denied = 0
+  })
   return (client: Client, packet: AedesPublishPacket): AedesPublishPacket | null => {
     const session = ctx.sessions.get(client)
     if (packet.topic.startsWith(DIVERTED_PREFIX) || session === undefined || session.closing || !mayReceive(ctx, session, packet.topic)) {
-      metrics.mqttForwardDenied.inc()
+      counts.denied++
       return null
     }
-    metrics.mqttDeliveries.inc()
+    counts.delivered++
     return packet
   }
 }

@@ -37,6 +37,8 @@ test('REST POST → an entitled MQTT subscriber receives the canonical signal wi
     expect(Object.keys(JSON.parse(message.payload))).toEqual(['id', 'seq', 'strategy_id', 'symbol', 'type', 'execute_date', 'description', 'payload', 'publisher', 'created_at'])
     await new Promise((r) => setTimeout(r, 200))
     expect(seen).toHaveLength(0)
+    const metrics = await (await fetch(`${hub.baseUrl}/metrics`)).text()
+    expect(metrics).toMatch(/^signalhub_mqtt_deliveries_total [1-9]\d*$/m)
   } finally {
     await Promise.all([entitled.endAsync(), unentitled.endAsync()])
   }
