@@ -1,5 +1,4 @@
 import mqtt from 'mqtt'
-import { usingMysql } from '../helpers/database'
 import { startTestHub, type TestHub, type TestUser } from '../helpers/hub'
 import { problemCode, rawHttp } from './hostile-helpers'
 
