@@ -2,7 +2,7 @@ import type { Aedes } from 'aedes'
 import type { Core } from '../core/core'
 import type { ClientBindings } from './client-bindings'
 import type { LoginThrottle } from './limits/login-throttle'
-import type { SessionRegistry } from './session-registry'
+import type { SessionRegistry, Trust } from './session-registry'
 
 /** What every hook and listener of one broker shares. */
 export interface BrokerContext {
@@ -11,6 +11,8 @@ export interface BrokerContext {
   sessions: SessionRegistry
   bindings: ClientBindings
   throttle: LoginThrottle
+  /** Which proxies' `X-Forwarded-For` is believed for MQTT over WebSocket (TRUST_PROXY). */
+  trust: Trust
   /** Aedes' persistence (in memory or Redis); only the calls the hooks need. */
   persistence: { removeSubscriptions(client: { id: string }, topics: string[]): Promise<void> }
 }

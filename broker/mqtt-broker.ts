@@ -20,7 +20,7 @@ import { createBrokerStorage } from './persistence'
 import { relayRemoteSignals } from './remote-signals'
 import { watchRevocations } from './revocation'
 import { trackSessionEvents } from './session-events'
-import { SessionRegistry } from './session-registry'
+import { compileTrust, SessionRegistry } from './session-registry'
 
 /** The embedded MQTT broker: one Aedes instance behind TCP, TLS and WebSocket listeners. */
 export interface MqttBroker {
@@ -56,6 +56,7 @@ export async function createMqttBroker(core: Core): Promise<MqttBroker> {
     sessions: new SessionRegistry(),
     bindings: new ClientBindings(core.db, core.now),
     throttle: LoginThrottle.create(core),
+    trust: compileTrust(config.TRUST_PROXY),
     persistence: (aedes as unknown as { persistence: BrokerContext['persistence'] }).persistence
   }
   aedes.authenticate = authenticate(ctx)

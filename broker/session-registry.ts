@@ -1,3 +1,4 @@
+import proxyaddr from 'proxy-addr'
 import { EventEmitter } from 'node:events'
 import type { IncomingMessage } from 'node:http'
 import type { Client } from 'aedes'
@@ -30,10 +31,26 @@ export function hasServerAssignedId(client: Client): boolean {
   return serverAssignedIds.has(client)
 }
 
-/** The peer address of a TCP, TLS or WebSocket connection, without the IPv4-mapped prefix. */
-export function remoteAddressOf(client: Client): string | null {
+export type Trust = (address: string, hop: number) => boolean
+
+/** TRUST_PROXY as proxy-addr's trust function, read the way Express reads its `trust proxy` setting. */
+export function compileTrust(setting: boolean | number | string[]): Trust {
+  if (setting === false) return () => false
+  if (setting === true) return () => true
+  if (typeof setting === 'number') return (_address, hop) => hop < setting
+  return proxyaddr.compile(setting)
+}
+
+/**
+ * The client's address: the peer of a TCP or TLS connection, or for MQTT over WebSocket
+ * the address `X-Forwarded-For` gives through the proxies TRUST_PROXY names (nginx in
+ * front of `/mqtt`), as the HTTP API reads it; without the IPv4-mapped prefix.
+ */
+export function remoteAddressOf(client: Client, trust: Trust = () => false): string | null {
   const req = client.req as IncomingMessage | undefined
-  const address = req?.socket?.remoteAddress ?? (client.conn as { remoteAddress?: string }).remoteAddress
+  const address = req !== undefined && req.socket?.remoteAddress !== undefined
+    ? proxyaddr(req, trust)
+    : (client.conn as { remoteAddress?: string }).remoteAddress
   if (address === undefined) return null
   return address.startsWith('::ffff:') ? address.slice(7) : address
 }

@@ -33,7 +33,7 @@ function toConnackError(err: unknown): AuthenticateError {
 
 async function login(ctx: BrokerContext, client: Client, username: string | undefined, password: Buffer | undefined): Promise<void> {
   const { core } = ctx
-  const ip = remoteAddressOf(client)
+  const ip = remoteAddressOf(client, ctx.trust)
   const serverAssigned = hasServerAssignedId(client)
   let principal: Principal | undefined
   try {
