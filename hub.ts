@@ -36,6 +36,35 @@ function createHttpServer(config: Config, app: ReturnType<typeof createHttpApp>[
   return createHttpsServer({ cert: readPem(config.HTTPS_CERT), key: readPem(config.HTTPS_KEY), minVersion: 'TLSv1.2' }, app)
 }
 
+/** How long a stopping node waits for HTTP requests it already accepted. */
+const IN_FLIGHT_WAIT_MS = 5000
+
+/** Counts HTTP requests being answered; `drained` resolves when none are left (or after `ms`). */
+function trackRequests(server: Server): { drained(ms: number): Promise<void> } {
+  let active = 0
+  let waiters: Array<() => void> = []
+  server.on('request', (_req, res) => {
+    active++
+    res.once('close', () => {
+      active--
+      if (active === 0) {
+        for (const wake of waiters) wake()
+        waiters = []
+      }
+    })
+  })
+  return {
+    drained: (ms) => new Promise<void>((resolve) => {
+      if (active === 0) return resolve()
+      const timer = setTimeout(resolve, ms)
+      waiters.push(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+  }
+}
+
 export async function startHub(config: Config, options: CoreOptions = {}): Promise<Hub> {
   const core = await createCore(config, options)
   const broker = await createMqttBroker(core)
@@ -51,6 +80,7 @@ export async function startHub(config: Config, options: CoreOptions = {}): Promi
   const outbox = startOutbox(core.signals)
   logger.info('signal hub listening', { host: config.HOST, ...ports, https: config.HTTPS_CERT !== undefined, websocket: `/mqtt on ${httpPort}`, redis: config.REDIS_URL !== undefined })
 
+  const inFlight = trackRequests(http)
   let stopping: Promise<void> | undefined
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
@@ -59,8 +89,10 @@ export async function startHub(config: Config, options: CoreOptions = {}): Promi
       const closed = new Promise<void>((resolve) => http.close(() => resolve()))
       bridge.close()
       http.closeIdleConnections()
+      // requests already accepted finish first, so the signals they acknowledge reach the broker
+      await inFlight.drained(IN_FLIGHT_WAIT_MS)
       await broker.close()
-      const deadline = setTimeout(() => http.closeAllConnections(), 5000)
+      const deadline = setTimeout(() => http.closeAllConnections(), 2000)
       await closed
       clearTimeout(deadline)
       await core.close()
