@@ -1,3 +1,4 @@
+import type { DecisionCache } from './decision-cache'
 import proxyaddr from 'proxy-addr'
 import { EventEmitter } from 'node:events'
 import type { IncomingMessage } from 'node:http'
@@ -11,8 +12,10 @@ export interface Session {
   /** The user behind the CONNECT password, with `clientId` set. */
   principal: Principal
   ip: string | null
-  /** Per-connection `authorizeForward` decisions, valid for one policy version. */
-  forward: { version: number, decisions: Map<string, boolean> }
+  /** authorizeForward's decisions (subscribe, per topic). */
+  forward: DecisionCache
+  /** authorizePublish's decisions (publish, per topic). */
+  publish: DecisionCache
   publishes: TokenBucket
   /** Last time a rate-limit notice was sent, so a flood does not become a notice flood. */
   lastRateNoticeAt: number

@@ -3,6 +3,7 @@ import { publicPrefixOf } from '../../core/auth/auth-throttle'
 import { AppError, ERROR_CATALOGUE, toAppError } from '../../core/errors'
 import type { Principal } from '../../core/principal'
 import type { BrokerContext } from '../broker-context'
+import { DecisionCache } from '../decision-cache'
 import { TokenBucket } from '../limits/token-bucket'
 import { hasServerAssignedId, remoteAddressOf } from '../session-registry'
 import { connectRefusalOf } from './pre-connect'
@@ -53,7 +54,8 @@ async function login(ctx: BrokerContext, client: Client, username: string | unde
     const rate = core.config.MQTT_PUBLISH_RATE
     ctx.sessions.add({
       client, principal, ip,
-      forward: { version: -1, decisions: new Map() },
+      forward: new DecisionCache('subscribe'),
+      publish: new DecisionCache('publish'),
       publishes: new TokenBucket(rate, rate),
       lastRateNoticeAt: 0,
       closing: false

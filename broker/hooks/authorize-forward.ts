@@ -1,9 +1,6 @@
 import type { AedesPublishPacket, Client } from 'aedes'
 import type { BrokerContext } from '../broker-context'
-import type { Session } from '../session-registry'
 import { DIVERTED_PREFIX } from './authorize-publish'
-
-const MAX_CACHED_TOPICS = 10_000
 
 /**
  * Handler: authorizeForward(client, packet). Synchronous, on every delivery (live,
@@ -25,27 +22,11 @@ export function authorizeForward(ctx: BrokerContext) {
   })
   return (client: Client, packet: AedesPublishPacket): AedesPublishPacket | null => {
     const session = ctx.sessions.get(client)
-    if (packet.topic.startsWith(DIVERTED_PREFIX) || session === undefined || session.closing || !mayReceive(ctx, session, packet.topic)) {
+    if (packet.topic.startsWith(DIVERTED_PREFIX) || session === undefined || session.closing || !session.forward.allows(ctx.core.policy, session.principal, packet.topic)) {
       counts.denied++
       return null
     }
     counts.delivered++
     return packet
   }
-}
-
-function mayReceive(ctx: BrokerContext, session: Session, topic: string): boolean {
-  const store = ctx.core.policy
-  const cache = session.forward
-  if (cache.version !== store.version) {
-    cache.decisions.clear()
-    cache.version = store.version
-  }
-  let allowed = cache.decisions.get(topic)
-  if (allowed === undefined) {
-    allowed = store.current.can(session.principal, 'subscribe', topic)
-    if (cache.decisions.size >= MAX_CACHED_TOPICS) cache.decisions.clear()
-    cache.decisions.set(topic, allowed)
-  }
-  return allowed
 }

@@ -55,9 +55,9 @@ async function decide(ctx: BrokerContext, session: Session, packet: PublishPacke
     refuse(ctx, session, packet, new AppError('rate_limited', `more than ${core.config.MQTT_PUBLISH_RATE} publishes per second; dropped`), { audit: explain, notice: explain })
     return
   }
-  const decision = core.policy.current.explain(session.principal, 'publish', topic)
-  if (!decision.allowed) {
-    refuse(ctx, session, packet, new AppError('forbidden', `you may not publish to ${topic} (${decision.reason})`))
+  if (!session.publish.allows(core.policy, session.principal, topic)) {
+    const { reason } = core.policy.current.explain(session.principal, 'publish', topic)
+    refuse(ctx, session, packet, new AppError('forbidden', `you may not publish to ${topic} (${reason})`))
     return
   }
   if (topic.startsWith('strategy/')) await ingestSignal(ctx, session, packet)
