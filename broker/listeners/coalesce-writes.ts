@@ -12,6 +12,7 @@ import type { Socket } from 'node:net'
  */
 export function coalesceWrites(socket: Socket): void {
   let corked = false
+  let congested = false
   const flush = (): void => {
     corked = false
     if (!socket.destroyed) socket.uncork()
@@ -20,9 +21,13 @@ export function coalesceWrites(socket: Socket): void {
   socket.write = function (this: Socket, ...args: Parameters<Socket['write']>): boolean {
     if (!corked && !socket.destroyed) {
       corked = true
+      // backpressure is judged by what was still unsent when this turn began, not by what
+      // this turn itself gathered: otherwise batching alone would stall the sender
+      congested = socket.writableLength >= socket.writableHighWaterMark
       socket.cork()
       setImmediate(flush)
     }
-    return write.apply(this, args)
+    const accepted = write.apply(this, args)
+    return accepted || !congested
   } as Socket['write']
 }
