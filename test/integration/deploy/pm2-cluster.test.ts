@@ -115,17 +115,16 @@ describeCluster('PM2 cluster: two instances sharing ports, Redis and MySQL', () 
       JOBS_ENABLED: 'false',
       LOG_LEVEL: 'info'
     }
-    // Migrate and seed the bootstrap admin once, before the cluster starts: instances doing
-    // both at the same moment on a fresh database can collide on the admin's unique name
-    // (SequelizeUniqueConstraintError) and the loser is restarted by PM2.
-    const seed = 'require("./dist/core/core").createCore(require("./dist/core/config").loadConfig()).then((c) => c.close())'
-    await exec(process.execPath, ['-e', seed], { ...env, LOG_LEVEL: 'warn' })
+    // both instances start on the fresh database together: migrations take a named lock
+    // and seeding the bootstrap admin tolerates the other instance doing the same
     await pm2('start', 'ecosystem.config.js')
     await until('two online instances', async () => {
       const list = await processes()
       return list.length === 2 && list.every((p) => p.pm2_env.status === 'online') ? list : undefined
     }, 30_000)
     await until('/readyz', async () => ((await call(httpPort, 'GET', '/readyz', '')).status === 200 ? true : undefined), 30_000)
+    // neither instance crashed on the concurrent first start
+    expect((await processes()).map((p) => p.pm2_env.restart_time)).toEqual([0, 0])
   }, 120_000)
 
   afterAll(async () => {
