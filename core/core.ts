@@ -100,6 +100,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
     config, db, bus, policy, keys, authThrottle, audit, signals, notifier: new Notifier(), metrics, redis, now,
     async close() {
       clearInterval(policyPoll)
+      await signals.settled()
       await audit.stop()
       await Promise.all([redis?.quit().catch(() => undefined), redisSubscriber?.quit().catch(() => undefined)])
       await db.close()

@@ -2,6 +2,9 @@ import type { Database } from '../../models/database'
 import type { AuditResult } from '../../models/audit-log.model'
 import { logger } from '../logger'
 
+const AUDIT_TABLE = 'audit_logs'
+const AUDIT_COLUMNS = ['at', 'user_id', 'actor', 'action', 'resource', 'result', 'ip', 'client_id', 'request_id', 'detail'] as const
+
 /** One access or operation. `detail` is a short summary; never put a secret in it. */
 export interface AuditEntry {
   action: string
@@ -71,21 +74,18 @@ export class AuditTrail {
     while (this.buffer.length > 0) {
       const batch = this.buffer.splice(0, this.maxBatch)
       try {
-        // one multi-row INSERT without building a model instance per row (bulkCreate does);
-        // the model's attributes make dates keep their milliseconds on MySQL
-        const { AuditLog } = this.db.models
-        await this.db.sequelize.getQueryInterface().bulkInsert(AuditLog.getTableName() as string, batch.map((e) => ({
-          at: e.at ?? new Date(),
-          user_id: e.userId ?? null,
-          actor: e.actor ?? null,
-          action: e.action,
-          resource: e.resource?.slice(0, 255) ?? null,
-          result: e.result,
-          ip: e.ip?.slice(0, 64) ?? null,
-          client_id: e.clientId?.slice(0, 128) ?? null,
-          request_id: e.requestId ?? null,
-          detail: e.detail === undefined ? null : JSON.stringify(e.detail)
-        })), {}, AuditLog.getAttributes())
+        await this.db.insertRows(AUDIT_TABLE, AUDIT_COLUMNS, batch.map((e) => [
+          e.at ?? new Date(),
+          e.userId ?? null,
+          e.actor?.slice(0, 100) ?? null,
+          e.action.slice(0, 64),
+          e.resource?.slice(0, 255) ?? null,
+          e.result,
+          e.ip?.slice(0, 64) ?? null,
+          e.clientId?.slice(0, 128) ?? null,
+          e.requestId?.slice(0, 64) ?? null,
+          e.detail === undefined ? null : JSON.stringify(e.detail)
+        ]))
       } catch (err) {
         this.buffer.unshift(...batch)
         logger.warn('audit: could not write a batch, will retry', { err: (err as Error).message, pending: this.buffer.length })

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+
 interface Waiting<T, R> {
   item: T
   resolve: (result: R) => void
@@ -10,25 +12,33 @@ export interface GroupCommitOptions<T> {
   sizeOf?: (item: T) => number
   /** When a group fails with such an error, its items are written again one by one, so one bad item cannot fail the others. */
   retryAlone?: (err: unknown) => boolean
+  /** Milliseconds each group waits to gather more before it is written (default 0: at once). */
+  delayMs?: number
 }
 
 /**
  * Group commit: while one group is being written, whatever is submitted waits, and the
  * next write takes all of it at once. A burst of requests becomes a few writes instead of
  * one each, with no timer and no added latency when the load is light (a lone item is
- * written at once). `write` must return one result per item, in order.
+ * written at once), unless `delayMs` asks each group to wait and gather more (for writes
+ * nobody waits on). `write` must return one result per item, in order.
  */
 export class GroupCommit<T, R> {
   private queue: Array<Waiting<T, R>> = []
-  private running = false
+  private running?: Promise<void>
 
   constructor(private readonly write: (items: T[]) => Promise<R[]>, private readonly options: GroupCommitOptions<T>) {}
 
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject })
-      if (!this.running) void this.drain()
+      this.running ??= this.drain()
     })
+  }
+
+  /** Resolves once everything submitted so far has been written (or has failed). */
+  async idle(): Promise<void> {
+    while (this.running !== undefined) await this.running
   }
 
   private take(): Array<Waiting<T, R>> {
@@ -44,9 +54,9 @@ export class GroupCommit<T, R> {
   }
 
   private async drain(): Promise<void> {
-    this.running = true
     try {
       while (this.queue.length > 0) {
+        if (this.options.delayMs !== undefined && this.options.delayMs > 0) await sleep(this.options.delayMs)
         const group = this.take()
         try {
           const results = await this.write(group.map((w) => w.item))
@@ -60,7 +70,7 @@ export class GroupCommit<T, R> {
         }
       }
     } finally {
-      this.running = false
+      this.running = undefined
     }
   }
 }

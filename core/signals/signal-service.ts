@@ -103,6 +103,11 @@ export class SignalService extends EventEmitter<{ published: [SignalView[]] }> {
     this.sink = sink
   }
 
+  /** Resolves once every signal write and published-mark under way is done. */
+  settled(): Promise<void> {
+    return this.store.settled()
+  }
+
   /** Validates REST input: one signal or `{"signals": […]}`. Throws validation_failed with per-item issues. */
   parseRestBody(body: unknown): { items: SignalInput[], batch: boolean } {
     if (body !== null && typeof body === 'object' && !Array.isArray(body) && 'signals' in body) {
@@ -153,7 +158,7 @@ export class SignalService extends EventEmitter<{ published: [SignalView[]] }> {
       })
       if (!result.replayed) {
         this.metrics.signalsIngested.inc({ source: options.source }, result.signals.length)
-        await this.publish(result.signals)
+        await this.publish(result.signals, undefined, false)
       }
       this.audit.record({
         action: result.replayed ? 'signal.replay' : 'signal.ingest',
@@ -231,8 +236,11 @@ export class SignalService extends EventEmitter<{ published: [SignalView[]] }> {
    * Hands signals to the broker, in order, each retained on its topic unless `retain` says
    * otherwise; the first failure (or a hand-off slower than the timeout) stops the rest,
    * which stay in the outbox (`published_at` NULL). Returns how many were handed over.
+   * Those handed over are marked published in the background, gathered with other
+   * requests' marks, unless `awaitMark` (the outbox sweep must see its marks before it
+   * reads the next batch); `settled()` waits for them.
    */
-  async publish(signals: SignalView[], retain: (s: SignalView) => boolean = () => true): Promise<number> {
+  async publish(signals: SignalView[], retain: (s: SignalView) => boolean = () => true, awaitMark = true): Promise<number> {
     const sink = this.sink
     if (sink === undefined) return 0
     const published: number[] = []
@@ -248,9 +256,10 @@ export class SignalService extends EventEmitter<{ published: [SignalView[]] }> {
     }
     if (published.length > 0) {
       this.emit('published', signals.slice(0, published.length))
-      await this.store.markPublished(published).catch((err: unknown) => {
+      const marked = this.store.markPublished(published).catch((err: unknown) => {
         logger.warn('signals: could not mark signals published; they may be delivered again', { err: (err as Error).message })
       })
+      if (awaitMark) await marked
     }
     return published.length
   }

@@ -4,7 +4,7 @@ import { AppError } from '../errors'
 import type { Principal } from '../principal'
 import { GroupCommit } from './group-commit'
 import type { SignalInput } from './signal-schema'
-import { toSignalView, type SignalView } from './signal-view'
+import { toSignalView, type SignalRow, type SignalView } from './signal-view'
 
 /** One ingest request's signals, already validated and authorised. */
 export interface StoreRequest {
@@ -21,6 +21,15 @@ export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000
 const MAX_GROUP_SIGNALS = 1000
 /** Signal ids marked published in one statement at most. */
 const MAX_MARK_IDS = 5000
+/**
+ * How long published-marks gather before one UPDATE writes them: under load, one statement
+ * every 50 ms instead of one per group. Nobody waits on them but the outbox sweep (which
+ * takes only signals older than its grace period) and a stopping node.
+ */
+const MARK_DELAY_MS = 50
+
+/** The columns one INSERT writes for each signal of a group. */
+const SIGNAL_COLUMNS = ['strategy_id', 'seq', 'symbol', 'type', 'execute_date', 'description', 'payload', 'publisher_id', 'idempotency_key', 'created_at'] as const
 
 /** Where a stored signal is: its strategy and `seq` (unique together). */
 type SignalRef = [strategyId: string, seq: number]
@@ -36,18 +45,24 @@ interface StrategyRun {
  * Writes signals with their sequence numbers. Concurrent requests are committed together
  * (group commit): one transaction per group takes the next `seq` values of every strategy
  * involved (`UPDATE strategies SET last_seq = last_seq + n`, which locks only those rows),
- * inserts all rows with one statement, and records idempotency keys; the row ids are read
- * after the commit, so the strategies' locks are held for as little as possible. The
- * number of statements per group does not grow with its size. If a group fails because of one request (an idempotency race, a strategy
- * deleted meanwhile), its requests are written again one by one; a database failure fails
- * them all at once.
+ * inserts all rows with one statement, and records idempotency keys. The rows' ids follow
+ * from the INSERT's result where the database makes them consecutive (`insertIdStep`);
+ * elsewhere they are read after the commit, so the strategies' locks are held for as little
+ * as possible. The number of statements per group does not grow with its size. If a group
+ * fails because of one request (an idempotency race, a strategy deleted meanwhile), its
+ * requests are written again one by one; a database failure fails them all at once.
  */
 export class SignalStore {
   private readonly writes: GroupCommit<StoreRequest, SignalView[]>
   private readonly marks: GroupCommit<number[], void>
 
   constructor(private readonly db: Database, private readonly now: () => Date) {
-    this.writes = new GroupCommit(async (group) => this.views(group, await this.db.transaction((t) => this.insert(group, t))), {
+    this.writes = new GroupCommit(async (group) => {
+      const step = await this.db.insertIdStep()
+      const written = await this.db.transaction((t) => this.insert(group, t))
+      const ids = this.db.insertedIds(written.insertResult, written.rows.length, step)
+      return ids === null ? this.readBack(group, written.runs) : this.views(group, written.runs, written.rows, ids)
+    }, {
       maxSize: MAX_GROUP_SIGNALS,
       sizeOf: (r) => r.items.length,
       retryAlone: (err) => err instanceof UniqueConstraintError || err instanceof AppError
@@ -55,7 +70,7 @@ export class SignalStore {
     this.marks = new GroupCommit<number[], void>(async (groups) => {
       await this.db.models.Signal.update({ published_at: this.now() }, { where: { id: groups.flat() } })
       return groups.map(() => undefined)
-    }, { maxSize: MAX_MARK_IDS, sizeOf: (ids) => ids.length })
+    }, { maxSize: MAX_MARK_IDS, sizeOf: (ids) => ids.length, delayMs: MARK_DELAY_MS })
   }
 
   /** Stores one request's signals (all or nothing); resolves with them in request order. */
@@ -66,6 +81,11 @@ export class SignalStore {
   /** Records that signals were handed to the broker (they leave the outbox). */
   markPublished(ids: number[]): Promise<void> {
     return this.marks.submit(ids)
+  }
+
+  /** Resolves once every write and mark submitted so far is done (before the database closes). */
+  async settled(): Promise<void> {
+    await Promise.all([this.writes.idle(), this.marks.idle()])
   }
 
   /** The first result stored under (user, key) within 24 h; idempotency_conflict if its request differed. */
@@ -104,12 +124,13 @@ export class SignalStore {
     return first
   }
 
-  private async insert(group: StoreRequest[], transaction: Transaction): Promise<StrategyRun[]> {
-    const { Signal } = this.db.models
+  private async insert(group: StoreRequest[], transaction: Transaction): Promise<{ runs: StrategyRun[], rows: Array<Omit<SignalRow, 'id'>>, insertResult: unknown }> {
     const now = this.now()
     const byStrategy = new Map<string, Array<[number, number]>>()
     group.forEach((r, ri) => r.items.forEach((item, ii) => {
-      byStrategy.set(item.strategy_id, [...(byStrategy.get(item.strategy_id) ?? []), [ri, ii]])
+      const slots = byStrategy.get(item.strategy_id)
+      if (slots === undefined) byStrategy.set(item.strategy_id, [[ri, ii]])
+      else slots.push([ri, ii])
     }))
     const first = await this.reserve(new Map([...byStrategy].map(([id, slots]) => [id, slots.length])), now, transaction)
     const runs: StrategyRun[] = [...byStrategy].map(([strategyId, slots]) => ({ strategyId, first: first.get(strategyId) as number, slots }))
@@ -130,17 +151,29 @@ export class SignalStore {
         created_at: now
       }
     }))
-    // one INSERT for the whole group; the model's attributes make dates keep their milliseconds on MySQL
-    await this.db.sequelize.getQueryInterface().bulkInsert('signals', rows, { transaction }, Signal.getAttributes())
+    const insertResult = await this.db.insertRows('signals', SIGNAL_COLUMNS, rows.map((r) => SIGNAL_COLUMNS.map((c) => r[c])), transaction)
     const keyed = group.flatMap((r, ri) => r.key === undefined ? [] : [{
       user_id: r.principal.userId, key: r.key, request_hash: r.hash, signal_refs: JSON.stringify(refs[ri]), batch: r.batch, created_at: now
     }])
     if (keyed.length > 0) await this.db.models.IdempotencyKey.bulkCreate(keyed, { transaction })
-    return runs
+    return { runs, rows, insertResult }
   }
 
-  /** The committed rows of the group, read back with their ids in one query, in request order. */
-  private async views(group: StoreRequest[], runs: StrategyRun[]): Promise<SignalView[][]> {
+  /** The group's views from the rows as inserted (in `runs` order) and their ids, in request order. */
+  private views(group: StoreRequest[], runs: StrategyRun[], rows: Array<Omit<SignalRow, 'id'>>, ids: number[]): SignalView[][] {
+    const results = group.map((r) => new Array<SignalView>(r.items.length))
+    let n = 0
+    for (const { slots } of runs) {
+      for (const [ri, ii] of slots) {
+        results[ri][ii] = toSignalView({ ...rows[n], id: ids[n] })
+        n++
+      }
+    }
+    return results
+  }
+
+  /** The committed rows of the group, read back with their ids in one query, in request order (when their ids cannot be worked out). */
+  private async readBack(group: StoreRequest[], runs: StrategyRun[]): Promise<SignalView[][]> {
     const rows = await this.db.models.Signal.findAll({
       where: { [Op.or]: runs.map(({ strategyId, first, slots }) => ({ strategy_id: strategyId, seq: { [Op.between]: [first, first + slots.length - 1] } })) }
     })

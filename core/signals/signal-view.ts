@@ -18,7 +18,10 @@ export function signalTopic(strategyId: string, symbol: string): string {
   return `strategy/${strategyId}/${symbol}`
 }
 
-export function toSignalView(s: Signal): SignalView {
+/** The stored columns a view is made of: a `Signal` instance, or the row just inserted with its id. */
+export type SignalRow = Pick<Signal, 'id' | 'seq' | 'strategy_id' | 'symbol' | 'type' | 'execute_date' | 'description' | 'payload' | 'publisher_id' | 'created_at'>
+
+export function toSignalView(s: SignalRow): SignalView {
   return {
     id: s.id,
     seq: s.seq,

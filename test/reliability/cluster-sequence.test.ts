@@ -56,6 +56,8 @@ describeCluster('gapless sequence across two nodes (MariaDB + Redis)', () => {
     await Promise.all([a, b].flatMap((node, k) => range(1, CLIENTS_PER_NODE).map((n) => sender(node, k * CLIENTS_PER_NODE + n))))
 
     expect([...acknowledged].sort((x, y) => x - y)).toEqual(range(1, total))
+    // published marks are written in the background, gathered
+    await Promise.all([a, b].map((node) => node.core.signals.settled()))
     const { seqs, lastSeq, unpublished } = await storedSeqs(direct, strategy)
     expect(seqs).toEqual(range(1, total))
     expect(lastSeq).toBe(total)

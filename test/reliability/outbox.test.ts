@@ -48,6 +48,7 @@ describe('outbox', () => {
     expect(inbox.count(`strategy/${strategy}/AAPL`)).toBe(0)
 
     hub.core.signals.setSink(hub.broker.sink)
+    await hub.core.signals.settled()
     expect(await new Outbox(hub.core.signals).sweep(0)).toBe(1)
     expect((await inbox.next(`strategy/${strategy}/AAPL`)).json()).toMatchObject({ seq: 1, description: 'left behind', id: posted.body.id })
     expect(await publishedAt(1)).not.toBeNull()
@@ -80,6 +81,7 @@ describe('outbox', () => {
     const live = await subscriber()
     expect((await live.next(`strategy/${strategy}/AAPL`)).json()).toMatchObject({ seq: 2 })
 
+    await hub.core.signals.settled()
     expect(await new Outbox(hub.core.signals).sweep(0)).toBe(1)
     const late = await live.next(`strategy/${strategy}/AAPL`)
     expect(late.json()).toMatchObject({ seq: 1 })

@@ -93,6 +93,8 @@ async function seed(hub: TestHub): Promise<void> {
     })
     await hub.core.signals.ingest(owner.principal, items, { source: 'rest', idempotencyKey: i % 5 === 0 ? `k-${i}` : undefined })
   }
+  // published marks are written in the background; the snapshot should see them
+  await hub.core.signals.settled()
   await hub.core.audit.flush()
 }
 

@@ -27,6 +27,25 @@ describe('AuditTrail', () => {
     expect(JSON.parse(rows[2].detail ?? '{}')).toEqual({ i: 2 })
   })
 
+  test('fields longer than their columns are cut, so one long value cannot hold the batch back', async () => {
+    const long = 'x'.repeat(300)
+    core.audit.record({ action: `test.${long}`, result: 'ok', actor: long, resource: long, ip: long, clientId: long, requestId: long })
+    core.audit.record({ action: 'test.after', result: 'ok' })
+    await core.audit.flush()
+    const rows = (await core.db.models.AuditLog.findAll({ order: [['id', 'ASC']] })).filter((r) => r.action.startsWith('test.'))
+    expect(rows.map((r) => [r.action.length, r.actor?.length, r.resource?.length, r.ip?.length, r.client_id?.length, r.request_id?.length]))
+      .toEqual([[64, 100, 255, 64, 128, 64], [10, undefined, undefined, undefined, undefined, undefined]])
+  })
+
+  test('hostile text is stored exactly as given', async () => {
+    const texts = ["O'Brien", 'back\\slash \\\' quote', 'line\nbreak\ttab\r', '"double"', '; DROP TABLE audit_logs; --', '信号 🚀', '\u001a ctrl-z', '%_ like']
+    texts.forEach((t) => core.audit.record({ action: 'test.text', result: 'ok', resource: t, detail: { t } }))
+    await core.audit.flush()
+    const rows = await core.db.models.AuditLog.findAll({ where: { action: 'test.text' }, order: [['id', 'ASC']] })
+    expect(rows.map((r) => r.resource)).toEqual(texts)
+    expect(rows.map((r) => (JSON.parse(r.detail ?? '{}') as { t: string }).t)).toEqual(texts)
+  })
+
   test('a batch that cannot be written is kept and written by a later flush', async () => {
     await core.db.sequelize.getQueryInterface().renameTable('audit_logs', 'audit_logs_away')
     core.audit.record({ action: 'test.kept', result: 'ok' })

@@ -2,6 +2,7 @@ import { loadConfig } from '../../../../core/config'
 import { createCore, type Core } from '../../../../core/core'
 import type { Principal } from '../../../../core/principal'
 import type { MessageSink, SignalView } from '../../../../core/signals/signal-service'
+import { toSignalView } from '../../../../core/signals/signal-view'
 import { scratchDatabase, type ScratchDatabase } from '../../../helpers/database'
 
 interface Delivered { topic: string, body: SignalView, qos: number, retain: boolean }
@@ -66,6 +67,7 @@ describe('SignalService', () => {
     expect(signals[0].execute_date).toBe('2026-11-21T01:30:00.000Z')
     expect(sink.delivered).toEqual([{ topic: 'strategy/alpha/AAPL', body: signals[0], qos: 1, retain: true }])
     expect(Object.keys(sink.delivered[0].body)).toEqual(['id', 'seq', 'strategy_id', 'symbol', 'type', 'execute_date', 'description', 'payload', 'publisher', 'created_at'])
+    await core.signals.settled()
     const row = await core.db.models.Signal.findByPk(signals[0].id)
     expect(row?.published_at).not.toBeNull()
   })
@@ -90,6 +92,39 @@ describe('SignalService', () => {
     expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => i + 1))
     const strategy = await core.db.models.Strategy.findByPk('alpha')
     expect(strategy?.last_seq).toBe(40)
+  })
+
+  /** Every answered view is exactly the stored row it names (id, seq and every field). */
+  async function expectViewsStored(views: SignalView[]): Promise<void> {
+    const rows = await core.db.models.Signal.findAll({ where: { id: views.map((v) => v.id) } })
+    const stored = new Map(rows.map((r) => [r.id, toSignalView(r)]))
+    expect(views.map((v) => stored.get(v.id))).toEqual(views)
+  }
+
+  const concurrentMixedIngest = async () => {
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => i % 3 === 0
+      ? ingest(admin, { signals: [signal({ description: `a${i}` }), signal({ strategy_id: 'beta', symbol: `S${i}` }), signal({ description: `c${i}`, payload: { i } })] })
+      : ingest(i % 2 === 0 ? owner : other, signal({ strategy_id: i % 2 === 0 ? 'alpha' : 'beta', description: `n${i}`, payload: [i, 'x'] }))))
+    return results.flatMap((r) => r.signals)
+  }
+
+  test('concurrent requests grouped into one write each get their own rows back: ids, seqs and fields as stored', async () => {
+    const views = await concurrentMixedIngest()
+    expect(new Set(views.map((v) => v.id)).size).toBe(views.length)
+    await expectViewsStored(views)
+    expect(await core.db.insertIdStep()).toBe(1)
+  })
+
+  test('where insert ids cannot be worked out, the rows are read back and the answer is the same', async () => {
+    jest.spyOn(core.db, 'insertIdStep').mockResolvedValue(null)
+    const views = await concurrentMixedIngest()
+    await expectViewsStored(views)
+  })
+
+  test('published marks are written in the background and settled() waits for them', async () => {
+    const { signals } = await ingest(owner, signal())
+    await core.signals.settled()
+    expect((await core.db.models.Signal.findByPk(signals[0].id))?.published_at).toBeInstanceOf(Date)
   })
 
   test('ingest to another owner\'s strategy is forbidden and stores nothing', async () => {
