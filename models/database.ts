@@ -1,4 +1,5 @@
 import { BaseError, ConnectionError, DatabaseError, QueryTypes, Sequelize, Transaction, type Options } from 'sequelize'
+import { escape as mysqlEscape } from 'mysql2'
 import { defineApiKey } from './api-key.model'
 import { defineAuditLog } from './audit-log.model'
 import { defineClientBinding } from './client-binding.model'
@@ -220,8 +221,12 @@ export class Database {
     return result
   }
 
-  /** `value` as an SQL literal of this dialect (see insertRows). */
-  private literal(value: SqlValue): string {
+  /**
+   * `value` as an SQL literal of this dialect, for statements built on the hot paths (see
+   * insertRows): strings escaped by the driver's own rules (mysql2's `escape`; quotes
+   * doubled for SQLite, as Sequelize does), dates as insertRows describes.
+   */
+  literal(value: SqlValue): string {
     if (value === null) return 'NULL'
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw new TypeError(`not a finite number: ${value}`)
@@ -235,9 +240,10 @@ export class Database {
       const text = `${iso.slice(0, 10)} ${iso.slice(11, 23)}`
       return `'${this.dialect === 'sqlite' ? `${text} +00:00` : text}'`
     }
+    if (this.dialect === 'mysql') return mysqlEscape(value)
     // an SQLite statement ends at a NUL, so a NUL inside a text is spliced in with char(0)
-    if (this.dialect === 'sqlite' && value.includes('\u0000')) return `(${value.split('\u0000').map((part) => this.sequelize.escape(part)).join(' || char(0) || ')})`
-    return this.sequelize.escape(value)
+    if (value.includes('\u0000')) return `(${value.split('\u0000').map((part) => this.literal(part)).join(' || char(0) || ')})`
+    return `'${value.replace(/'/g, "''")}'`
   }
 
   /** True when a trivial query answers. */

@@ -108,12 +108,11 @@ export class SignalStore {
    */
   private async reserve(counts: Map<string, number>, now: Date, transaction: Transaction): Promise<Map<string, number>> {
     const ids = [...counts.keys()]
-    const marks = ids.map(() => '?').join(', ')
-    await this.db.sequelize.query(
-      `UPDATE strategies SET last_seq = last_seq + CASE id ${ids.map(() => 'WHEN ? THEN ?').join(' ')} END, updated_at = ? WHERE id IN (${marks})`,
-      { replacements: [...ids.flatMap((id) => [id, counts.get(id) as number]), now, ...ids], transaction }
-    )
-    const [rows] = await this.db.sequelize.query(`SELECT id, last_seq FROM strategies WHERE id IN (${marks})`, { replacements: ids, transaction })
+    const list = ids.map((id) => this.db.literal(id)).join(', ')
+    const steps = ids.map((id) => `WHEN ${this.db.literal(id)} THEN ${counts.get(id) as number}`).join(' ')
+    // literals rather than replacements: both statements run for every group
+    await this.db.sequelize.query(`UPDATE strategies SET last_seq = last_seq + CASE id ${steps} END, updated_at = ${this.db.literal(now)} WHERE id IN (${list})`, { transaction })
+    const [rows] = await this.db.sequelize.query(`SELECT id, last_seq FROM strategies WHERE id IN (${list})`, { transaction })
     const last = new Map((rows as Array<{ id: string, last_seq: number | string }>).map((r) => [r.id, Number(r.last_seq)]))
     const first = new Map<string, number>()
     for (const id of ids) {
