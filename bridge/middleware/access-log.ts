@@ -24,7 +24,10 @@ function resultOf(status: number): AuditResult {
 /**
  * Records every request once it ends (finished or aborted): the latency histogram per
  * route template, and one audit entry (user, method, route, status, ip, request id,
- * latency). The audit trail buffers; nothing here waits on the database.
+ * latency). That entry is `http.request`, or, when the handler left the operation it
+ * performed in `res.locals.operation` (signal ingest), that operation's entry with the
+ * request's fields added to its detail: one row per request either way. The audit trail
+ * buffers; nothing here waits on the database.
  */
 export function accessLog(core: Core): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {
@@ -38,16 +41,20 @@ export function accessLog(core: Core): RequestHandler {
       const status = res.writableFinished ? res.statusCode : (res.headersSent ? res.statusCode : 499)
       core.metrics.httpDuration.observe({ method: req.method, route, status: String(status) }, seconds)
       const principal = res.locals.principal
-      core.audit.record({
-        action: 'http.request',
-        result: resultOf(status),
-        userId: principal?.userId ?? null,
-        actor: principal?.userName ?? null,
-        resource: `${req.method} ${route}`,
-        ip: req.ip ?? null,
-        requestId: res.locals.requestId,
-        detail: { method: req.method, route, path: req.path.slice(0, 200), status, latency_ms: Math.round(seconds * 1e4) / 10 }
-      })
+      const access = { method: req.method, route, path: req.path.slice(0, 200), status, latency_ms: Math.round(seconds * 1e4) / 10 }
+      const operation = res.locals.operation
+      core.audit.record(operation === undefined
+        ? {
+            action: 'http.request',
+            result: resultOf(status),
+            userId: principal?.userId ?? null,
+            actor: principal?.userName ?? null,
+            resource: `${req.method} ${route}`,
+            ip: req.ip ?? null,
+            requestId: res.locals.requestId,
+            detail: access
+          }
+        : { ...operation, ip: req.ip ?? null, requestId: res.locals.requestId, detail: { ...operation.detail, ...access } })
     }
     res.once('finish', record)
     res.once('close', record)

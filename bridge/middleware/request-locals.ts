@@ -1,4 +1,5 @@
 import type { Response } from 'express'
+import type { AuditEntry } from '../../core/audit/audit-trail'
 import type { Core } from '../../core/core'
 import { AppError } from '../../core/errors'
 import type { Principal } from '../../core/principal'
@@ -14,6 +15,8 @@ declare global {
       principal?: Principal
       /** `baseUrl + route.path` of the matched route, kept for metrics and audit. */
       routeTemplate?: string
+      /** The operation a handler performed, folded into the request's one access entry by `accessLog`. */
+      operation?: AuditEntry
     }
   }
 }

@@ -118,7 +118,9 @@ export function signalsRouter(core: Core, deps: SignalRouteDeps): Router {
     const principal = requirePrincipal(res)
     const idempotencyKey = idempotencyKeyOf(req, schemas)
     const { items, batch } = core.signals.parseRestBody(req.body)
-    const result = await core.signals.ingest(principal, items, { source: 'rest', batch, idempotencyKey, ip: req.ip, requestId: res.locals.requestId })
+    const result = await core.signals.ingest(principal, items, {
+      source: 'rest', batch, idempotencyKey, ip: req.ip, requestId: res.locals.requestId, audit: (entry) => { res.locals.operation = entry }
+    })
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true')
     res.status(201).json(batch ? { signals: result.signals } : result.signals[0])
   })

@@ -142,6 +142,28 @@ describe('request handling', () => {
     expect(JSON.parse(row?.detail ?? '{}')).toMatchObject({ method: 'GET', route: '/api/v1/signals', status: 200, latency_ms: expect.any(Number) })
   })
 
+  test('a signal ingest is one audit row: the operation, with the request\'s method, route, status and latency', async () => {
+    await bridge.strategy('audited-one', user)
+    const body = { strategy_id: 'audited-one', symbol: 'AAPL', type: 'buy', execute_date: '2026-11-21T09:30:00+08:00', description: 'x' }
+    const ok = await call(bridge, 'POST', '/api/v1/signals', { key: user.key, body, headers: { 'x-request-id': 'audit-ingest-1' } })
+    expect(ok.status).toBe(201)
+    const other = await bridge.user('mallory', 'publisher')
+    const refused = await call(bridge, 'POST', '/api/v1/signals', { key: other.key, body, headers: { 'x-request-id': 'audit-ingest-2' } })
+    expect(refused.status).toBe(403)
+    await bridge.core.audit.flush()
+    const rows = await bridge.core.db.models.AuditLog.findAll({ where: { request_id: ['audit-ingest-1', 'audit-ingest-2'] }, order: [['id', 'ASC']] })
+    expect(rows.map((r) => [r.request_id, r.action, r.result, r.resource])).toEqual([
+      ['audit-ingest-1', 'signal.ingest', 'ok', 'strategy/audited-one'],
+      ['audit-ingest-2', 'signal.ingest', 'denied', 'strategy/audited-one']
+    ])
+    expect(rows[0].user_id).toBe(user.id)
+    expect(rows[0].ip).toMatch(/127\.0\.0\.1/)
+    expect(JSON.parse(rows[0].detail ?? '{}')).toEqual({
+      source: 'rest', count: 1, seqs: [1], method: 'POST', route: '/api/v1/signals', path: '/signals', status: 201, latency_ms: expect.any(Number)
+    })
+    expect(JSON.parse(rows[1].detail ?? '{}')).toMatchObject({ code: 'forbidden', method: 'POST', status: 403 })
+  })
+
   test('refused requests are audited as denied, with the route template even when a handler threw', async () => {
     await call(bridge, 'GET', '/api/v1/signals?limit=0', { key: user.key, headers: { 'x-request-id': 'audit-me-2' } })
     await call(bridge, 'GET', '/api/v1/signals', { headers: { 'x-request-id': 'audit-me-3' } })
