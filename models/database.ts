@@ -1,6 +1,7 @@
 import { BaseError, ConnectionError, DatabaseError, QueryTypes, Sequelize, Transaction, type Options } from 'sequelize'
 import { escape as mysqlEscape } from 'mysql2'
 import { defineApiKey } from './api-key.model'
+import { BatchConnection } from './batch-connection'
 import { defineAuditLog } from './audit-log.model'
 import { defineClientBinding } from './client-binding.model'
 import { defineIdempotencyKey } from './idempotency-key.model'
@@ -46,6 +47,9 @@ export interface DatabaseOptions {
   failFastMs?: number
 }
 
+/** Longest round trip on the batch connection: a stalled link fails the write instead of holding it forever. */
+const BATCH_QUERY_TIMEOUT_MS = 10_000
+
 /** Driver error codes that mean the link to the database is gone, not that a statement is wrong. */
 const LINK_ERROR_CODES = new Set([
   'PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH',
@@ -86,6 +90,8 @@ export class Database {
   readonly sequelize: Sequelize
   readonly models: Models
   readonly dialect: Dialect
+  /** MySQL only: the connection for multi-statement round trips on the ingest path (see BatchConnection). */
+  readonly batch?: BatchConnection
   private sqliteQueue: Promise<unknown> = Promise.resolve()
   private unreachableUntil = 0
   private autoIncrement?: Promise<number | null>
@@ -106,7 +112,16 @@ export class Database {
         dialectOptions: { connectTimeout: options.connectTimeoutMs ?? 3000, supportBigNumbers: true, bigNumberStrings: false }
       })
       this.dialect = 'mysql'
-      this.failFastWhileUnreachable(options.failFastMs ?? 1000)
+      const failFastMs = options.failFastMs ?? 1000
+      this.failFastWhileUnreachable(failFastMs)
+      this.batch = new BatchConnection(url, {
+        connectTimeoutMs: options.connectTimeoutMs ?? 3000,
+        queryTimeoutMs: BATCH_QUERY_TIMEOUT_MS,
+        beforeConnect: () => {
+          if (Date.now() < this.unreachableUntil) throw new ConnectionError(new Error('database unreachable (a connection attempt just failed)'))
+        },
+        onUnreachable: () => { this.unreachableUntil = Date.now() + failFastMs }
+      })
     }
     this.models = defineModels(this.sequelize)
   }
@@ -215,10 +230,15 @@ export class Database {
    * `bulkInsert` returns (MySQL: the first new id; SQLite: the last).
    */
   async insertRows(table: string, columns: readonly string[], rows: ReadonlyArray<readonly SqlValue[]>, transaction?: Transaction): Promise<unknown> {
+    const [result] = await this.sequelize.query(this.insertStatement(table, columns, rows), { type: QueryTypes.INSERT, transaction })
+    return result
+  }
+
+  /** The multi-row INSERT statement insertRows runs. */
+  insertStatement(table: string, columns: readonly string[], rows: ReadonlyArray<readonly SqlValue[]>): string {
     const q = (name: string): string => this.sequelize.getQueryInterface().quoteIdentifier(name)
     const values = rows.map((row) => `(${row.map((v) => this.literal(v)).join(',')})`).join(',')
-    const [result] = await this.sequelize.query(`INSERT INTO ${q(table)} (${columns.map(q).join(',')}) VALUES ${values}`, { type: QueryTypes.INSERT, transaction })
-    return result
+    return `INSERT INTO ${q(table)} (${columns.map(q).join(',')}) VALUES ${values}`
   }
 
   /**
@@ -257,6 +277,7 @@ export class Database {
   }
 
   async close(): Promise<void> {
+    await this.batch?.close()
     await this.sequelize.close()
   }
 }

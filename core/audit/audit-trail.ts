@@ -22,7 +22,10 @@ export interface AuditEntry {
 export interface AuditTrailOptions {
   /** Milliseconds between flushes. */
   flushIntervalMs?: number
-  /** A buffer this full is flushed at once. */
+  /**
+   * A buffer this full is flushed at once; also the most rows per INSERT (default 100:
+   * building a statement is synchronous work, so it is kept to about a millisecond).
+   */
   maxBatch?: number
   /** Entries kept while the database is unreachable; past it the oldest are dropped (and logged). */
   maxBuffered?: number
@@ -44,7 +47,7 @@ export class AuditTrail {
 
   constructor(private readonly db: Database, options: AuditTrailOptions = {}) {
     this.flushIntervalMs = options.flushIntervalMs ?? 1000
-    this.maxBatch = options.maxBatch ?? 500
+    this.maxBatch = options.maxBatch ?? 100
     this.maxBuffered = options.maxBuffered ?? 100000
   }
 

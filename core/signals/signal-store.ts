@@ -1,5 +1,6 @@
-import { Op, UniqueConstraintError, type Transaction } from 'sequelize'
-import type { Database } from '../../models/database'
+import { Op, UniqueConstraintError } from 'sequelize'
+import type { BatchConnection } from '../../models/batch-connection'
+import type { Database, SqlValue } from '../../models/database'
 import { AppError } from '../errors'
 import type { Principal } from '../principal'
 import { GroupCommit } from './group-commit'
@@ -31,6 +32,25 @@ const MARK_DELAY_MS = 50
 /** The columns one INSERT writes for each signal of a group. */
 const SIGNAL_COLUMNS = ['strategy_id', 'seq', 'symbol', 'type', 'execute_date', 'description', 'payload', 'publisher_id', 'idempotency_key', 'created_at'] as const
 
+/** The columns of an idempotency record. */
+const KEY_COLUMNS = ['user_id', 'key', 'request_hash', 'signal_refs', 'batch', 'created_at'] as const
+
+/** A group's items by strategy (request index, item index), and its time. */
+interface GroupPlan {
+  now: Date
+  byStrategy: Map<string, Array<[request: number, item: number]>>
+}
+
+type StoredRow = Omit<SignalRow, 'id'> & { idempotency_key: string | null }
+
+/** What a group inserts: its rows in strategy-run order, as values, and its idempotency records. */
+interface GroupLayout {
+  runs: StrategyRun[]
+  rows: StoredRow[]
+  signalValues: SqlValue[][]
+  keyValues: SqlValue[][]
+}
+
 /** Where a stored signal is: its strategy and `seq` (unique together). */
 type SignalRef = [strategyId: string, seq: number]
 
@@ -48,7 +68,8 @@ interface StrategyRun {
  * inserts all rows with one statement, and records idempotency keys. The rows' ids follow
  * from the INSERT's result where the database makes them consecutive (`insertIdStep`);
  * elsewhere they are read after the commit, so the strategies' locks are held for as little
- * as possible. The number of statements per group does not grow with its size. If a group
+ * as possible. The number of statements per group does not grow with its size; on MySQL
+ * they go in two round trips over the batch connection (`writeBatched`). If a group
  * fails because of one request (an idempotency race, a strategy deleted meanwhile), its
  * requests are written again one by one; a database failure fails them all at once.
  */
@@ -57,12 +78,7 @@ export class SignalStore {
   private readonly marks: GroupCommit<number[], void>
 
   constructor(private readonly db: Database, private readonly now: () => Date) {
-    this.writes = new GroupCommit(async (group) => {
-      const step = await this.db.insertIdStep()
-      const written = await this.db.transaction((t) => this.insert(group, t))
-      const ids = this.db.insertedIds(written.insertResult, written.rows.length, step)
-      return ids === null ? this.readBack(group, written.runs) : this.views(group, written.runs, written.rows, ids)
-    }, {
+    this.writes = new GroupCommit((group) => this.db.batch === undefined ? this.writeEach(group) : this.writeBatched(group, this.db.batch), {
       maxSize: MAX_GROUP_SIGNALS,
       sizeOf: (r) => r.items.length,
       retryAlone: (err) => err instanceof UniqueConstraintError || err instanceof AppError
@@ -101,38 +117,89 @@ export class SignalStore {
     return refs.flatMap(([strategyId, seq]) => { const s = byRef.get(`${strategyId}\u0000${seq}`); return s === undefined ? [] : [toSignalView(s)] })
   }
 
-  /**
-   * Takes the next sequence numbers of every strategy in `counts` with one UPDATE (which
-   * locks their rows, in primary-key order, until commit) and one SELECT; returns the
-   * first number taken per strategy.
-   */
-  private async reserve(counts: Map<string, number>, now: Date, transaction: Transaction): Promise<Map<string, number>> {
-    const ids = [...counts.keys()]
-    const list = ids.map((id) => this.db.literal(id)).join(', ')
-    const steps = ids.map((id) => `WHEN ${this.db.literal(id)} THEN ${counts.get(id) as number}`).join(' ')
-    // literals rather than replacements: both statements run for every group
-    await this.db.sequelize.query(`UPDATE strategies SET last_seq = last_seq + CASE id ${steps} END, updated_at = ${this.db.literal(now)} WHERE id IN (${list})`, { transaction })
-    const [rows] = await this.db.sequelize.query(`SELECT id, last_seq FROM strategies WHERE id IN (${list})`, { transaction })
-    const last = new Map((rows as Array<{ id: string, last_seq: number | string }>).map((r) => [r.id, Number(r.last_seq)]))
-    const first = new Map<string, number>()
-    for (const id of ids) {
-      const taken = last.get(id)
-      if (taken === undefined) throw new AppError('validation_failed', `unknown strategy ${id}`)
-      first.set(id, taken - (counts.get(id) as number) + 1)
-    }
-    return first
+  /** Writes a group on SQLite (or wherever there is no batch connection): statement by statement in a Sequelize transaction. */
+  private async writeEach(group: StoreRequest[]): Promise<SignalView[][]> {
+    const step = await this.db.insertIdStep()
+    const plan = this.plan(group)
+    const { layout, insertResult } = await this.db.transaction(async (transaction) => {
+      const { update, select } = this.reserveStatements(plan)
+      await this.db.sequelize.query(update, { transaction })
+      const [taken] = await this.db.sequelize.query(select, { transaction })
+      const laid = this.layout(group, plan, this.firstSeqs(plan, taken))
+      const result = await this.db.insertRows('signals', SIGNAL_COLUMNS, laid.signalValues, transaction)
+      if (laid.keyValues.length > 0) await this.db.insertRows('idempotency_keys', KEY_COLUMNS, laid.keyValues, transaction)
+      return { layout: laid, insertResult: result }
+    })
+    return this.finish(group, layout, insertResult, step)
   }
 
-  private async insert(group: StoreRequest[], transaction: Transaction): Promise<{ runs: StrategyRun[], rows: Array<Omit<SignalRow, 'id'>>, insertResult: unknown }> {
-    const now = this.now()
+  /**
+   * Writes a group on MySQL through the batch connection in two round trips:
+   * `START TRANSACTION; UPDATE strategies …; SELECT last_seq …`, then
+   * `INSERT INTO signals …; [INSERT INTO idempotency_keys …;] COMMIT`.
+   */
+  private async writeBatched(group: StoreRequest[], batch: BatchConnection): Promise<SignalView[][]> {
+    const step = await this.db.insertIdStep()
+    const plan = this.plan(group)
+    const { update, select } = this.reserveStatements(plan)
+    let laid: GroupLayout | undefined
+    const results = await batch.transaction(`START TRANSACTION; ${update}; ${select}`, (taken) => {
+      laid = this.layout(group, plan, this.firstSeqs(plan, taken[2]))
+      const keys = laid.keyValues.length > 0 ? `${this.db.insertStatement('idempotency_keys', KEY_COLUMNS, laid.keyValues)}; ` : ''
+      return `${this.db.insertStatement('signals', SIGNAL_COLUMNS, laid.signalValues)}; ${keys}COMMIT`
+    })
+    const inserted = results[0] as { insertId?: number }
+    return this.finish(group, laid as GroupLayout, inserted.insertId, step)
+  }
+
+  /** The group's views: worked out from the insert's ids where they are certain, else read back. */
+  private async finish(group: StoreRequest[], laid: GroupLayout, insertResult: unknown, step: number | null): Promise<SignalView[][]> {
+    const ids = this.db.insertedIds(insertResult, laid.rows.length, step)
+    return ids === null ? this.readBack(group, laid.runs) : this.views(group, laid.runs, laid.rows, ids)
+  }
+
+  /** Which request items go to which strategy, in request order, and the time they are stored at. */
+  private plan(group: StoreRequest[]): GroupPlan {
     const byStrategy = new Map<string, Array<[number, number]>>()
     group.forEach((r, ri) => r.items.forEach((item, ii) => {
       const slots = byStrategy.get(item.strategy_id)
       if (slots === undefined) byStrategy.set(item.strategy_id, [[ri, ii]])
       else slots.push([ri, ii])
     }))
-    const first = await this.reserve(new Map([...byStrategy].map(([id, slots]) => [id, slots.length])), now, transaction)
-    const runs: StrategyRun[] = [...byStrategy].map(([strategyId, slots]) => ({ strategyId, first: first.get(strategyId) as number, slots }))
+    return { now: this.now(), byStrategy }
+  }
+
+  /**
+   * Takes the next sequence numbers of every strategy in the plan with one UPDATE (which
+   * locks their rows, in primary-key order, until commit); the SELECT reads where each now
+   * stands. Built from literals: both run for every group.
+   */
+  private reserveStatements(plan: GroupPlan): { update: string, select: string } {
+    const ids = [...plan.byStrategy.keys()]
+    const list = ids.map((id) => this.db.literal(id)).join(', ')
+    const steps = ids.map((id) => `WHEN ${this.db.literal(id)} THEN ${(plan.byStrategy.get(id) as unknown[]).length}`).join(' ')
+    return {
+      update: `UPDATE strategies SET last_seq = last_seq + CASE id ${steps} END, updated_at = ${this.db.literal(plan.now)} WHERE id IN (${list})`,
+      select: `SELECT id, last_seq FROM strategies WHERE id IN (${list})`
+    }
+  }
+
+  /** The first seq taken per strategy, from the SELECT's rows; a strategy gone meanwhile is a validation error. */
+  private firstSeqs(plan: GroupPlan, taken: unknown): Map<string, number> {
+    const last = new Map((taken as Array<{ id: string, last_seq: number | string }>).map((r) => [r.id, Number(r.last_seq)]))
+    const first = new Map<string, number>()
+    for (const [id, slots] of plan.byStrategy) {
+      const now = last.get(id)
+      if (now === undefined) throw new AppError('validation_failed', `unknown strategy ${id}`)
+      first.set(id, now - slots.length + 1)
+    }
+    return first
+  }
+
+  /** The rows to insert, in strategy-run order, and the idempotency records pointing at them. */
+  private layout(group: StoreRequest[], plan: GroupPlan, first: Map<string, number>): GroupLayout {
+    const { now } = plan
+    const runs: StrategyRun[] = [...plan.byStrategy].map(([strategyId, slots]) => ({ strategyId, first: first.get(strategyId) as number, slots }))
     const refs = group.map((r) => new Array<SignalRef>(r.items.length))
     const rows = runs.flatMap(({ strategyId, first: from, slots }) => slots.map(([ri, ii], n) => {
       const item = group[ri].items[ii]
@@ -150,16 +217,12 @@ export class SignalStore {
         created_at: now
       }
     }))
-    const insertResult = await this.db.insertRows('signals', SIGNAL_COLUMNS, rows.map((r) => SIGNAL_COLUMNS.map((c) => r[c])), transaction)
-    const keyed = group.flatMap((r, ri) => r.key === undefined ? [] : [{
-      user_id: r.principal.userId, key: r.key, request_hash: r.hash, signal_refs: JSON.stringify(refs[ri]), batch: r.batch, created_at: now
-    }])
-    if (keyed.length > 0) await this.db.models.IdempotencyKey.bulkCreate(keyed, { transaction })
-    return { runs, rows, insertResult }
+    const keyValues = group.flatMap((r, ri) => r.key === undefined ? [] : [[r.principal.userId, r.key, r.hash, JSON.stringify(refs[ri]), r.batch, now]])
+    return { runs, rows, signalValues: rows.map((r) => SIGNAL_COLUMNS.map((c) => r[c])), keyValues }
   }
 
   /** The group's views from the rows as inserted (in `runs` order) and their ids, in request order. */
-  private views(group: StoreRequest[], runs: StrategyRun[], rows: Array<Omit<SignalRow, 'id'>>, ids: number[]): SignalView[][] {
+  private views(group: StoreRequest[], runs: StrategyRun[], rows: StoredRow[], ids: number[]): SignalView[][] {
     const results = group.map((r) => new Array<SignalView>(r.items.length))
     let n = 0
     for (const { slots } of runs) {
