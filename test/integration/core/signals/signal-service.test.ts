@@ -121,6 +121,25 @@ describe('SignalService', () => {
     await expectViewsStored(views)
   })
 
+  test('a strategy deleted behind the policy\'s back fails only its own requests: nothing of them stored, the rest of the group written', async () => {
+    await core.db.models.Strategy.create({ id: 'doomed', name: 'Doomed', owner_id: owner.userId })
+    await core.policy.reload()
+    await ingest(owner, signal())
+    // deleted in the database while this node's policy snapshot still lists it
+    await core.db.sequelize.query("DELETE FROM strategies WHERE id = 'doomed'")
+    const outcomes = await Promise.allSettled([
+      ingest(owner, signal({ description: 'kept 1' })),
+      ingest(owner, signal({ strategy_id: 'doomed' })),
+      ingest(owner, signal({ description: 'kept 2' })),
+      ingest(owner, signal({ description: 'kept 3' }))
+    ])
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled'])
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'validation_failed' })
+    const rows = await core.db.models.Signal.findAll({ order: [['seq', 'ASC']] })
+    expect(rows.map((r) => [r.strategy_id, r.seq])).toEqual([['alpha', 1], ['alpha', 2], ['alpha', 3], ['alpha', 4]])
+    expect((await core.db.models.Strategy.findByPk('alpha'))?.last_seq).toBe(4)
+  })
+
   test('published marks are written in the background and settled() waits for them', async () => {
     const { signals } = await ingest(owner, signal())
     await core.signals.settled()
