@@ -14,6 +14,7 @@
 const { setInterval, clearInterval } = require('node:timers')
 const { Buffer } = require('node:buffer')
 const { LightClient } = require('./mqtt-light')
+const { PublishWriter } = require('./mqtt-frames')
 const { quantile, sortedCopy } = require('./stats')
 const { mark, sleep, runOnRequest } = require('./ipc')
 
@@ -47,18 +48,25 @@ async function run(o) {
   let sampleCount = 0
   let lastProgress = Date.now()
   let stopped = false
-  const payload = Buffer.alloc(o.payloadBytes, 0x61)
+  const writer = new PublishWriter(o.topic, Buffer.alloc(o.payloadBytes, 0x61), o.qos)
+  const stamp = (buf, at) => {
+    buf.writeBigUInt64BE(process.hrtime.bigint(), at)
+    buf.writeUInt32BE(sent++, at + 8)
+  }
 
+  // the window refills once per turn of the event loop, in one write, however many
+  // messages the chunk just read completed
+  let pumpScheduled = false
   const pump = () => {
+    pumpScheduled = false
     if (stopped) return
-    pub.socket.cork()
-    while (sent - (minSeen + 1) < o.window) {
-      payload.writeBigUInt64BE(process.hrtime.bigint(), 0)
-      payload.writeUInt32BE(sent, 8)
-      pub.publish(o.topic, payload, o.qos, undefined)
-      sent++
-    }
-    process.nextTick(() => pub.socket.uncork())
+    const room = o.window - (sent - (minSeen + 1))
+    if (room > 0) pub.publishMany(writer, room, stamp)
+  }
+  const schedulePump = () => {
+    if (pumpScheduled) return
+    pumpScheduled = true
+    process.nextTick(pump)
   }
 
   subs.forEach((client, i) => {
@@ -79,7 +87,7 @@ async function run(o) {
         if (m !== minSeen) {
           minSeen = m
           lastProgress = Date.now()
-          pump()
+          schedulePump()
         }
       }
     })

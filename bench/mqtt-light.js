@@ -1,9 +1,12 @@
 'use strict'
 /**
- * A minimal MQTT 3.1.1 client for load generation: connect, subscribe, publish at QoS 0/1,
- * PUBACK for incoming QoS 1, nothing else (no store, no reconnect, no keep-alive timer).
+ * A minimal MQTT 3.1.1 client for load generation: connect, subscribe, publish at QoS 0/1
+ * (the broker's PUBACKs unheard), PUBACK for incoming QoS 1, nothing else (no store, no
+ * reconnect, no keep-alive timer).
  * MQTT.js does far more per message; a lighter generator keeps the load process from
  * becoming the bottleneck on a 2-core machine, so the broker is what gets measured.
+ * Incoming packets are framed by hand (mqtt-frames.js), the PUBACKs owed for one chunk
+ * of input leave in one write, and `publishMany` sends a window of messages in one write.
  */
 const { setTimeout } = require('node:timers')
 const { Buffer } = require('node:buffer')
@@ -11,6 +14,12 @@ const { URL } = require('node:url')
 const net = require('node:net')
 const { EventEmitter } = require('node:events')
 const mqttPacket = require('mqtt-packet')
+const { FrameReader, readPublish, pubacks, PUBLISH } = require('./mqtt-frames')
+
+const CONNACK = 2
+const PUBACK = 4
+const SUBACK = 9
+const UNSUBACK = 11
 
 class LightClient extends EventEmitter {
   /**
@@ -20,7 +29,7 @@ class LightClient extends EventEmitter {
     super()
     this.options = options
     this.nextId = 1
-    /** @type {Map<number, () => void>} */
+    /** @type {Map<number, (body: Buffer) => void>} */
     this.pending = new Map()
     this.socket = null
     this.closed = false
@@ -33,33 +42,51 @@ class LightClient extends EventEmitter {
       const socket = net.connect({ host: o.host, port: o.port })
       this.socket = socket
       if (o.noDelay !== false) socket.setNoDelay(true)
-      const parser = mqttPacket.parser({ protocolVersion: 4 })
       let connected = false
-      parser.on('packet', (packet) => {
-        switch (packet.cmd) {
-          case 'connack':
-            connected = true
-            if (packet.returnCode === 0) resolve(this)
-            else reject(Object.assign(new Error(`connack ${packet.returnCode}`), { returnCode: packet.returnCode }))
-            break
-          case 'publish':
-            if (packet.qos === 1 && !socket.writableEnded) socket.write(pubackFor(packet.messageId))
+      /** message ids of the QoS 1 messages in the chunk being read */
+      let owed = []
+      const reader = new FrameReader((type, flags, body) => {
+        switch (type) {
+          case PUBLISH: {
+            const packet = readPublish(flags, body)
+            if (packet.qos === 1) owed.push(packet.messageId)
             this.emit('message', packet)
             break
-          case 'puback':
-          case 'suback':
-          case 'unsuback': {
-            const done = this.pending.get(packet.messageId)
-            this.pending.delete(packet.messageId)
-            if (done !== undefined) done(packet)
+          }
+          case CONNACK: {
+            connected = true
+            const returnCode = body[1]
+            if (returnCode === 0) resolve(this)
+            else reject(Object.assign(new Error(`connack ${returnCode}`), { returnCode }))
+            break
+          }
+          case PUBACK:
+          case SUBACK:
+          case UNSUBACK: {
+            const messageId = body.readUInt16BE(0)
+            const done = this.pending.get(messageId)
+            if (done === undefined) break
+            this.pending.delete(messageId)
+            done(body)
             break
           }
           default:
             break
         }
       })
-      parser.on('error', (err) => socket.destroy(err))
-      socket.on('data', (data) => parser.parse(data))
+      socket.on('data', (data) => {
+        try {
+          reader.push(data)
+        }
+        catch (err) {
+          socket.destroy(err)
+          return
+        }
+        if (owed.length > 0 && !socket.writableEnded) {
+          socket.write(pubacks(owed))
+          owed = []
+        }
+      })
       socket.on('error', (err) => {
         if (!connected) reject(err)
         else if (this.listenerCount('error') > 0) this.emit('error', err)
@@ -88,19 +115,22 @@ class LightClient extends EventEmitter {
   subscribe(topic, qos) {
     const messageId = this.allocateId()
     return new Promise((resolve) => {
-      this.pending.set(messageId, (packet) => resolve(packet.granted))
+      this.pending.set(messageId, (body) => resolve([...body.subarray(2)]))
       this.socket.write(mqttPacket.generate({ cmd: 'subscribe', messageId, subscriptions: [{ topic, qos }] }))
     })
   }
 
-  /** QoS 0: fire and forget. QoS 1: `onAck` runs on PUBACK. */
-  publish(topic, payload, qos, onAck) {
-    if (qos === 0) {
-      return this.socket.write(mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false }))
+  /**
+   * Sends `count` messages built by `writer` (a PublishWriter) in one write, their PUBACKs
+   * unheard. `stamp(buf, payloadAt, i)` fills in each message's own bytes.
+   */
+  publishMany(writer, count, stamp) {
+    const buf = Buffer.allocUnsafe(writer.size * count)
+    for (let i = 0; i < count; i++) {
+      const payloadAt = writer.write(buf, i * writer.size, this.allocateId())
+      stamp(buf, payloadAt, i)
     }
-    const messageId = this.allocateId()
-    if (onAck !== undefined) this.pending.set(messageId, onAck)
-    return this.socket.write(mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 1, messageId, retain: false, dup: false }))
+    return this.socket.write(buf)
   }
 
   end() {
@@ -111,14 +141,6 @@ class LightClient extends EventEmitter {
       setTimeout(() => { this.socket.destroy(); resolve() }, 1000).unref()
     })
   }
-}
-
-function pubackFor(messageId) {
-  const buf = Buffer.allocUnsafe(4)
-  buf[0] = 0x40
-  buf[1] = 2
-  buf.writeUInt16BE(messageId, 2)
-  return buf
 }
 
 /** Parses `mqtt://[user:pass@]host:port` into host and port. */
