@@ -121,8 +121,8 @@ async function main() {
       bare: startServer('bare-aedes', 'aedes-server.js'),
       hello: startServer('express-hello', 'hello-server.js'),
       hub: startHub('hub-memory', adminKey, { DATABASE_URL: `sqlite:${path.join(tmp, 'memory.sqlite')}` }, profile),
-      redis: redisUrl === undefined ? null : startHub('hub-redis', adminKey, { DATABASE_URL: `sqlite:${path.join(tmp, 'redis.sqlite')}`, REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix }),
-      mysql: mysql === null ? null : startHub('hub-mariadb', adminKey, { DATABASE_URL: mysql.url })
+      redis: redisUrl === undefined ? null : startHub('hub-redis', adminKey, { DATABASE_URL: `sqlite:${path.join(tmp, 'redis.sqlite')}`, REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix }, profile),
+      mysql: mysql === null ? null : startHub('hub-mariadb', adminKey, { DATABASE_URL: mysql.url }, profile)
     }
     const started = {}
     for (const [key, promise] of Object.entries(starting)) {

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis'
 import mqemitterRedis from 'mqemitter-redis'
 import type { Config } from '../core/config'
 import { logger } from '../core/logger'
+import { deliverLocallyFirst } from './redis-fanout'
 
 /** Where sessions, retained messages and offline queues live, and how messages travel between nodes. */
 export interface BrokerStorage {
@@ -18,10 +19,25 @@ export interface BrokerStorage {
   close(): Promise<void>
 }
 
-function redisConnection(url: string, name: string, keyPrefix?: string): Redis {
-  const conn = new Redis(url, { connectionName: name, keyPrefix, maxRetriesPerRequest: 2 })
+function redisConnection(url: string, name: string, options: { keyPrefix?: string, enableReadyCheck?: boolean } = {}): Redis {
+  const conn = new Redis(url, { connectionName: name, maxRetriesPerRequest: 2, ...options })
   conn.on('error', (err: Error) => logger.warn('redis error', { connection: name, err: err.message }))
   return conn
+}
+
+/**
+ * The two Redis connections of the fan-out between nodes. The subscription link skips
+ * ioredis' ready check: that check sends INFO once connected, and a SUBSCRIBE made in
+ * the moment between (ioredis writes SUBSCRIBE at once, as it is allowed while Redis
+ * loads) puts the connection in subscriber mode, where INFO is refused, so the link
+ * would never become ready: an unhandled rejection, and after a reconnect, the node's
+ * earlier subscriptions never renewed.
+ */
+export function fanoutLinks(url: string): { pub: Redis, sub: Redis } {
+  return {
+    pub: redisConnection(url, 'signalhub-mqtt-pub'),
+    sub: redisConnection(url, 'signalhub-mqtt-sub', { enableReadyCheck: false })
+  }
 }
 
 const SETTLE_LIMIT_MS = 2000
@@ -54,7 +70,7 @@ export function createBrokerStorage(config: Config): BrokerStorage {
   const url = config.REDIS_URL
   if (url === undefined) return { kind: 'memory', options: {}, settle: async () => undefined, close: async () => undefined }
 
-  const conn = redisConnection(url, 'signalhub-mqtt-persistence', `${config.REDIS_PREFIX}mqtt:`)
+  const conn = redisConnection(url, 'signalhub-mqtt-persistence', { keyPrefix: `${config.REDIS_PREFIX}mqtt:` })
   const ttl = config.MQTT_PACKET_TTL_SECONDS
   const persistence = aedesPersistenceRedis({ conn, maxSessionDelivery: config.MQTT_MAX_SESSION_DELIVERY, packetTTL: () => ttl })
   const enqueue = persistence.outgoingEnqueueCombi.bind(persistence)
@@ -69,10 +85,8 @@ export function createBrokerStorage(config: Config): BrokerStorage {
   }
 
   const id = randomUUID()
-  const mq = deliverLocallyFirst(mqemitterRedis({
-    subConn: redisConnection(url, 'signalhub-mqtt-sub'),
-    pubConn: redisConnection(url, 'signalhub-mqtt-pub')
-  }), id)
+  const { pub, sub } = fanoutLinks(url)
+  const mq = deliverLocallyFirst(mqemitterRedis({ subConn: sub, pubConn: pub }), id, { pub, sub })
   // mqemitter-redis re-emits its connections' errors on `state`; unheard, one Redis
   // outage would end the process with an uncaught 'error' event
   ;(mq as unknown as { state: EventEmitter }).state.on('error', (err: Error) => {
@@ -87,46 +101,4 @@ export function createBrokerStorage(config: Config): BrokerStorage {
       await conn.quit().catch(() => undefined)
     }
   }
-}
-
-type RedisEmitter = ReturnType<typeof mqemitterRedis>
-type Message = Parameters<RedisEmitter['emit']>[0]
-type Done = (err?: Error) => void
-/** mqemitter-redis keeps MQEmitter's local `emit` as `_emit`; its Redis handler calls it for each message received. */
-type WithLocalEmit = RedisEmitter & { _emit: (message: Message, done?: Done) => void }
-
-/**
- * mqemitter-redis sends every message through Redis and delivers it, even to
- * subscribers on this node, only when it comes back; and Aedes handles a client's next
- * packet only after `emit` calls back, so each publish waited for a Redis round trip
- * before the next one was read. Here a message is delivered to this node's subscribers
- * at once and published to Redis for the other nodes without waiting for the reply
- * (ioredis pipelines these); when it comes back from Redis it is recognised by its origin
- * (Aedes stamps `brokerId` on every packet, and this node's Aedes is given `brokerId`)
- * and dropped. Messages from other nodes are delivered as before. Redis PUBLISH is
- * fire-and-forget towards the other nodes anyway (a node whose subscription link is down
- * misses it either way), so a failed PUBLISH is logged rather than failing the publisher.
- */
-function deliverLocallyFirst(emitter: RedisEmitter, brokerId: string): RedisEmitter {
-  const mq = emitter as WithLocalEmit
-  const emitLocal = mq._emit.bind(mq)
-  const emitRemote = mq.emit.bind(mq)
-  let lastWarning = 0
-  const onRemoteFailure = (err?: Error): void => {
-    if (err === undefined || Date.now() - lastWarning < 1000) return
-    lastWarning = Date.now()
-    logger.warn('mqtt: could not relay a message to the other nodes through Redis', { err: err.message })
-  }
-  mq._emit = (message: Message, done?: Done) => {
-    if (message.brokerId === brokerId) {
-      done?.()
-      return
-    }
-    emitLocal(message, done)
-  }
-  mq.emit = (message: Message, done?: Done) => {
-    emitRemote(message, onRemoteFailure)
-    emitLocal(message, done)
-  }
-  return mq
 }
