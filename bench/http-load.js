@@ -65,10 +65,12 @@ async function run(o) {
   await sleep(o.warmupMs)
   await mark('start')
   const t0 = process.hrtime.bigint()
+  const cpu0 = process.cpuUsage()
   measuring = true
   await sleep(o.durationMs)
   measuring = false
   const t1 = process.hrtime.bigint()
+  const cpu = process.cpuUsage(cpu0)
   await mark('end')
   stopped = true
   await Promise.all(workers)
@@ -81,6 +83,7 @@ async function run(o) {
     items_per_s: ok * o.itemsPerRequest / seconds,
     p50_ms: quantile(sorted, 0.5),
     p99_ms: quantile(sorted, 0.99),
+    loadgen_cpu_pct: (cpu.user + cpu.system) / (seconds * 1e6) * 100,
     first_error: firstError
   }
 }

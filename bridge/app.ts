@@ -17,7 +17,7 @@ import { consoleRouter } from './routes/console.routes'
 import { docsRouter } from './routes/docs.routes'
 import { healthRouter } from './routes/health.routes'
 import { managementRouter } from './routes/management'
-import { signalsRouter } from './routes/signals.routes'
+import { signalRoutes } from './routes/signals.routes'
 import { statsRouter } from './routes/stats.routes'
 import { SignalStreams } from './signal-streams'
 
@@ -31,6 +31,9 @@ export interface HttpApp {
  * The HTTP door. Order matters: request id and security headers first; probes before
  * the access log (they are not audited); then the access log, the docs, and `/api/v1`
  * behind authentication, rate limiting and JSON parsing; 404 and the error renderer last.
+ * POST /api/v1/signals, the busiest route by far, is matched right after the headers,
+ * through the same access log and guards as the rest of /api/v1 but without walking the
+ * routers in between.
  */
 export function createHttpApp(core: Core): HttpApp {
   const app = express()
@@ -42,17 +45,21 @@ export function createHttpApp(core: Core): HttpApp {
   const streams = new SignalStreams(core, history)
   const docs = new OpenAPIRegistry([registry])
 
+  const access = accessLog(core)
+  const guards = [authenticate(core), rateLimit(core), requireJson, jsonBody()]
+  const signals = signalRoutes(core, { history, streams, docs })
   const api = express.Router()
-  api.use(authenticate(core), rateLimit(core), requireJson, jsonBody())
-  api.use(signalsRouter(core, { history, streams, docs }))
+  api.use(...guards)
+  api.use(signals.router)
   api.use(statsRouter(core, { history, docs }))
   api.use(managementRouter(core))
   api.use(keepRouteTemplate)
 
   app.use(requestId, securityHeaders(), cors(core.config.CORS_ORIGINS))
+  app.post('/api/v1/signals', access, ...guards, signals.ingest)
   app.use(healthRouter(core))
   app.use('/console', consoleRouter())
-  app.use(accessLog(core))
+  app.use(access)
   app.use(docsRouter(docs, { ui: core.config.DOCS_ENABLED }))
   app.use('/api/v1', api)
   app.use(notFound)

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { Core } from '../../core/core'
 import type { AuditResult } from '../../models/audit-log.model'
+import { clientIp } from './request-locals'
 
 /** The matched route's template (`/api/v1/signals/:id`), never the raw path, so metric labels stay few. */
 export function routeTemplate(req: Request, res: Response): string {
@@ -13,6 +14,13 @@ export function routeTemplate(req: Request, res: Response): string {
 export function keepRouteTemplate(err: unknown, req: Request, res: Response, next: NextFunction): void {
   res.locals.routeTemplate ??= routeTemplate(req, res)
   next(err)
+}
+
+/** The request's whole path, without the query: `req.path` is relative to the router the request is in when it ends. */
+function pathOf(req: Request): string {
+  const url = req.originalUrl
+  const query = url.indexOf('?')
+  return query === -1 ? url : url.slice(0, query)
 }
 
 function resultOf(status: number): AuditResult {
@@ -41,8 +49,9 @@ export function accessLog(core: Core): RequestHandler {
       const status = res.writableFinished ? res.statusCode : (res.headersSent ? res.statusCode : 499)
       core.metrics.httpDuration.observe({ method: req.method, route, status: String(status) }, seconds)
       const principal = res.locals.principal
-      const access = { method: req.method, route, path: req.path.slice(0, 200), status, latency_ms: Math.round(seconds * 1e4) / 10 }
+      const access = { method: req.method, route, path: pathOf(req).slice(0, 200), status, latency_ms: Math.round(seconds * 1e4) / 10 }
       const operation = res.locals.operation
+      const ip = clientIp(req, res)
       core.audit.record(operation === undefined
         ? {
             action: 'http.request',
@@ -50,11 +59,11 @@ export function accessLog(core: Core): RequestHandler {
             userId: principal?.userId ?? null,
             actor: principal?.userName ?? null,
             resource: `${req.method} ${route}`,
-            ip: req.ip ?? null,
+            ip,
             requestId: res.locals.requestId,
             detail: access
           }
-        : { ...operation, ip: req.ip ?? null, requestId: res.locals.requestId, detail: { ...operation.detail, ...access } })
+        : { ...operation, ip, requestId: res.locals.requestId, detail: { ...operation.detail, ...access } })
     }
     res.once('finish', record)
     res.once('close', record)

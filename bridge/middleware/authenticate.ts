@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { publicPrefixOf } from '../../core/auth/auth-throttle'
 import type { Core } from '../../core/core'
 import { AppError, isAppError } from '../../core/errors'
+import { clientIp } from './request-locals'
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i
 
@@ -27,7 +28,7 @@ export function authenticate(core: Core): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const key = presentedKey(req)
     if (key === undefined) throw new AppError('unauthenticated', 'send Authorization: Bearer <key> or X-API-Key: <key>')
-    const ip = req.ip ?? null
+    const ip = clientIp(req, res)
     try {
       res.locals.principal = await core.authThrottle.verify({ door: 'rest', ip, key })
     } catch (err) {
@@ -35,7 +36,7 @@ export function authenticate(core: Core): RequestHandler {
       core.metrics.authFailures.inc({ door: 'rest', code: err.code })
       core.audit.record({
         action: 'http.auth', result: 'denied', ip, requestId: res.locals.requestId,
-        resource: `${req.method} ${req.baseUrl}`,
+        resource: `${req.method} ${req.originalUrl.split('?')[0]}`.slice(0, 200),
         detail: { code: err.code, key_prefix: publicPrefixOf(key) }
       })
       if (key === null && err.code === 'unauthenticated') throw new AppError('unauthenticated', 'the Authorization header must be "Bearer <key>"')

@@ -1,4 +1,4 @@
-import type { Response } from 'express'
+import type { Request, Response } from 'express'
 import type { AuditEntry } from '../../core/audit/audit-trail'
 import type { Core } from '../../core/core'
 import { AppError } from '../../core/errors'
@@ -17,8 +17,24 @@ declare global {
       routeTemplate?: string
       /** The operation a handler performed, folded into the request's one access entry by `accessLog`. */
       operation?: AuditEntry
+      /** The caller's address once `clientIp` has worked it out. */
+      clientIp?: string | null
     }
   }
+}
+
+/**
+ * The caller's address (`req.ip`, so X-Forwarded-For from a proxy trusted by TRUST_PROXY),
+ * worked out once per request: Express parses the header and checks the proxies again
+ * on every read of `req.ip`.
+ */
+export function clientIp(req: Request, res: Response): string | null {
+  let ip = res.locals.clientIp
+  if (ip === undefined) {
+    ip = req.ip ?? null
+    res.locals.clientIp = ip
+  }
+  return ip
 }
 
 /** The authenticated caller; throws `unauthenticated` on a route mounted outside `authenticate`. */

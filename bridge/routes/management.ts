@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express'
 import type { Core } from '../../core/core'
 import type { ActionContext } from '../../core/action-context'
-import { requirePrincipal } from '../middleware/request-locals'
+import { clientIp, requirePrincipal } from '../middleware/request-locals'
 import { auditLogsRouter } from './audit-logs.routes'
 import { keysRouter } from './keys.routes'
 import { meRouter } from './me.routes'
@@ -14,7 +14,7 @@ import { usersRouter } from './users.routes'
 /** The caller of a management route and where the request came from, for the core services and their audit entries. */
 export type ContextOf = (req: Request, res: Response) => ActionContext
 
-const contextOf: ContextOf = (req, res) => ({ principal: requirePrincipal(res), ip: req.ip ?? null, requestId: res.locals.requestId })
+const contextOf: ContextOf = (req, res) => ({ principal: requirePrincipal(res), ip: clientIp(req, res), requestId: res.locals.requestId })
 
 /**
  * Strategies, subscriptions, users, keys, roles and permissions, audit logs, reports

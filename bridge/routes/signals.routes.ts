@@ -1,10 +1,10 @@
-import { Router, type Request, type Response } from 'express'
+import { Router, type Request, type RequestHandler, type Response } from 'express'
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import type { Core } from '../../core/core'
 import { AppError } from '../../core/errors'
 import { MAX_BATCH } from '../../core/signals/signal-schema'
 import { decodeCursor, encodeCursor, MAX_HISTORY_LIMIT, type SignalHistory } from '../../core/signals/signal-history'
-import { requirePrincipal } from '../middleware/request-locals'
+import { clientIp, requirePrincipal } from '../middleware/request-locals'
 import { validate } from '../middleware/validate'
 import { KEY_REQUIRED, problemResponses, z } from '../openapi'
 import { isoTime, orderedRange, queryInt } from '../query-fields'
@@ -108,22 +108,38 @@ function idempotencyKeyOf(req: Request, schemas: ReturnType<typeof schemasFor>):
   return validate(schemas.idempotencyHeader, { 'idempotency-key': req.get('idempotency-key') }, 'invalid Idempotency-Key header')['idempotency-key']
 }
 
+/** The signal routes: `ingest` answers POST /api/v1/signals, `router` the GET routes under /api/v1. */
+export interface SignalRoutes {
+  ingest: RequestHandler
+  router: Router
+}
+
+/**
+ * Writes a JSON answer without `res.json`'s extras: an ETag, computed over every body,
+ * serves only conditional GETs, and an ingest answer is never one.
+ */
+function sendCreated(res: Response, body: unknown): void {
+  res.status(201)
+  res.setHeader('Content-Type', 'application/json; charset=utf-8')
+  res.end(JSON.stringify(body))
+}
+
 /** POST/GET /api/v1/signals and GET /api/v1/signals/stream. */
-export function signalsRouter(core: Core, deps: SignalRouteDeps): Router {
+export function signalRoutes(core: Core, deps: SignalRouteDeps): SignalRoutes {
   const schemas = schemasFor(core)
   register(deps.docs, core, schemas)
   const router = Router()
 
-  router.post('/signals', async (req: Request, res: Response) => {
+  const ingest = async (req: Request, res: Response): Promise<void> => {
     const principal = requirePrincipal(res)
     const idempotencyKey = idempotencyKeyOf(req, schemas)
     const { items, batch } = core.signals.parseRestBody(req.body)
     const result = await core.signals.ingest(principal, items, {
-      source: 'rest', batch, idempotencyKey, ip: req.ip, requestId: res.locals.requestId, audit: (entry) => { res.locals.operation = entry }
+      source: 'rest', batch, idempotencyKey, ip: clientIp(req, res), requestId: res.locals.requestId, audit: (entry) => { res.locals.operation = entry }
     })
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true')
-    res.status(201).json(batch ? { signals: result.signals } : result.signals[0])
-  })
+    sendCreated(res, batch ? { signals: result.signals } : result.signals[0])
+  }
 
   router.get('/signals', async (req: Request, res: Response) => {
     const principal = requirePrincipal(res)
@@ -150,5 +166,5 @@ export function signalsRouter(core: Core, deps: SignalRouteDeps): Router {
     await deps.streams.open(req, res, principal, { strategyId: query.strategy_id, symbol: query.symbol, type: query.type }, resumeFrom)
   })
 
-  return router
+  return { ingest, router }
 }

@@ -142,6 +142,19 @@ describe('request handling', () => {
     expect(JSON.parse(row?.detail ?? '{}')).toMatchObject({ method: 'GET', route: '/api/v1/signals', status: 200, latency_ms: expect.any(Number) })
   })
 
+  test('the audited path is the whole path without the query, at any depth of router', async () => {
+    await bridge.strategy('audited-path', user)
+    const r = await call(bridge, 'GET', '/api/v1/strategies/audited-path?x=1', { key: user.key, headers: { 'x-request-id': 'audit-path-1' } })
+    expect(r.status).toBe(200)
+    const bad = await call(bridge, 'GET', '/api/v1/strategies/audited-path?y=2', { key: 'sh_not_a_key', headers: { 'x-request-id': 'audit-path-2' } })
+    expect(bad.status).toBe(401)
+    await bridge.core.audit.flush()
+    const row = await bridge.core.db.models.AuditLog.findOne({ where: { request_id: 'audit-path-1', action: 'http.request' } })
+    expect(JSON.parse(row?.detail ?? '{}')).toMatchObject({ route: '/api/v1/strategies/:id', path: '/api/v1/strategies/audited-path' })
+    const refusal = await bridge.core.db.models.AuditLog.findOne({ where: { request_id: 'audit-path-2', action: 'http.auth' } })
+    expect(refusal?.resource).toBe('GET /api/v1/strategies/audited-path')
+  })
+
   test('a signal ingest is one audit row: the operation, with the request\'s method, route, status and latency', async () => {
     await bridge.strategy('audited-one', user)
     const body = { strategy_id: 'audited-one', symbol: 'AAPL', type: 'buy', execute_date: '2026-11-21T09:30:00+08:00', description: 'x' }
@@ -159,7 +172,7 @@ describe('request handling', () => {
     expect(rows[0].user_id).toBe(user.id)
     expect(rows[0].ip).toMatch(/127\.0\.0\.1/)
     expect(JSON.parse(rows[0].detail ?? '{}')).toEqual({
-      source: 'rest', count: 1, seqs: [1], method: 'POST', route: '/api/v1/signals', path: '/signals', status: 201, latency_ms: expect.any(Number)
+      source: 'rest', count: 1, seqs: [1], method: 'POST', route: '/api/v1/signals', path: '/api/v1/signals', status: 201, latency_ms: expect.any(Number)
     })
     expect(JSON.parse(rows[1].detail ?? '{}')).toMatchObject({ code: 'forbidden', method: 'POST', status: 403 })
   })
