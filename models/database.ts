@@ -9,6 +9,7 @@ import { definePermission } from './permission.model'
 import { defineReport } from './report.model'
 import { defineRole } from './role.model'
 import { defineSignal } from './signal.model'
+import { defineSignalOutbox } from './signal-outbox.model'
 import { defineStrategy } from './strategy.model'
 import { defineSubscription } from './subscription.model'
 import { defineUser } from './user.model'
@@ -26,6 +27,7 @@ function defineModels(sequelize: Sequelize) {
     Permission: definePermission(sequelize),
     Strategy: defineStrategy(sequelize),
     Signal: defineSignal(sequelize),
+    SignalOutbox: defineSignalOutbox(sequelize),
     IdempotencyKey: defineIdempotencyKey(sequelize),
     Subscription: defineSubscription(sequelize),
     ClientBinding: defineClientBinding(sequelize),

@@ -2,11 +2,13 @@ import { Umzug, SequelizeStorage } from 'umzug'
 import type { Database } from './database'
 import * as initialSchema from './migrations/001-initial-schema'
 import * as defaultRoles from './migrations/002-default-roles'
+import * as signalOutbox from './migrations/003-signal-outbox'
 
 /** Migrations in order. Listed here rather than globbed, so the compiled and the test builds see the same set. */
 const MIGRATIONS = [
   { name: '001-initial-schema', module: initialSchema },
-  { name: '002-default-roles', module: defaultRoles }
+  { name: '002-default-roles', module: defaultRoles },
+  { name: '003-signal-outbox', module: signalOutbox }
 ]
 
 export function createMigrator(db: Database): Umzug<ReturnType<Database['sequelize']['getQueryInterface']>> {

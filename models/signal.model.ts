@@ -1,6 +1,6 @@
 import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from 'sequelize'
 
-/** A stored signal. `payload` is JSON text; `published_at` is null until it has been handed to the broker (outbox). */
+/** A stored signal. `payload` is JSON text. Until it has been handed to the broker it also has a row in `signal_outbox`. */
 export class Signal extends Model<InferAttributes<Signal>, InferCreationAttributes<Signal>> {
   declare id: CreationOptional<number>
   declare strategy_id: string
@@ -12,7 +12,6 @@ export class Signal extends Model<InferAttributes<Signal>, InferCreationAttribut
   declare payload: string | null
   declare publisher_id: number | null
   declare idempotency_key: string | null
-  declare published_at: CreationOptional<Date | null>
   declare created_at: Date
 }
 
@@ -31,7 +30,6 @@ export function defineSignal(sequelize: Sequelize): typeof Signal {
     payload: { type: DataTypes.TEXT, allowNull: true },
     publisher_id: { type: DataTypes.INTEGER, allowNull: true },
     idempotency_key: { type: DataTypes.STRING(128), allowNull: true },
-    published_at: { type: DataTypes.DATE(3), allowNull: true },
     created_at: { type: DataTypes.DATE(3), allowNull: false }
   }, { sequelize, modelName: 'Signal', tableName: 'signals', timestamps: false })
   return M

@@ -17,7 +17,7 @@ export interface OutboxOptions {
 
 /**
  * The outbox: signals committed but never handed to the broker (the process died between
- * commit and hand-off, or the Redis fan-out refused it) have `published_at` NULL. A sweep at
+ * commit and hand-off, or the Redis fan-out refused it) still have their `signal_outbox` row. A sweep at
  * start and then every `intervalMs` publishes them, oldest first per strategy. Delivery is at
  * least once: a signal may reach a subscriber twice (several nodes sweep, a hand-off that
  * timed out still arrived), and subscribers drop repeats by `(strategy_id, seq)`.

@@ -242,7 +242,7 @@ export class SignalService extends EventEmitter<{ published: [SignalView[]] }> {
   /**
    * Hands signals to the broker, in order, each retained on its topic unless `retain` says
    * otherwise; the first failure (or a hand-off slower than the timeout) stops the rest,
-   * which stay in the outbox (`published_at` NULL). Returns how many were handed over.
+   * which stay in the outbox (`signal_outbox`). Returns how many were handed over.
    * Those handed over are marked published in the background, gathered with other
    * requests' marks, unless `awaitMark` (the outbox sweep must see its marks before it
    * reads the next batch); `settled()` waits for them.
@@ -283,13 +283,17 @@ export class SignalService extends EventEmitter<{ published: [SignalView[]] }> {
 
   /** `publishPending` with how many of those found were handed over (the outbox drains while all are). */
   async republish(olderThanMs: number, limit: number): Promise<{ found: number, published: number }> {
-    const { Signal } = this.db.models
+    const { Signal, SignalOutbox } = this.db.models
     const cutoff = new Date(this.now().getTime() - olderThanMs)
-    const rows = await Signal.findAll({
-      where: { published_at: null, created_at: { [Op.lte]: cutoff } },
-      order: [['strategy_id', 'ASC'], ['seq', 'ASC']],
-      limit
-    })
+    // the oldest first: ids grow with each strategy's seq
+    const waiting = await SignalOutbox.findAll({ where: { created_at: { [Op.lte]: cutoff } }, order: [['signal_id', 'ASC']], limit })
+    if (waiting.length === 0) return { found: 0, published: 0 }
+    const rows = await Signal.findAll({ where: { id: waiting.map((w) => w.signal_id) }, order: [['strategy_id', 'ASC'], ['seq', 'ASC']] })
+    if (rows.length < waiting.length) {
+      // the foreign key removes a deleted signal's row; one left without its signal is dropped here
+      const present = new Set(rows.map((r) => r.id))
+      await SignalOutbox.destroy({ where: { signal_id: waiting.map((w) => w.signal_id).filter((id) => !present.has(id)) } })
+    }
     if (rows.length === 0) return { found: 0, published: 0 }
     const topics = [...new Map(rows.map((r) => [signalTopic(r.strategy_id, r.symbol), { strategy_id: r.strategy_id, symbol: r.symbol }])).values()]
     const newest = await Signal.findAll({

@@ -84,7 +84,7 @@ export class SignalStore {
       retryAlone: (err) => err instanceof UniqueConstraintError || err instanceof AppError
     })
     this.marks = new GroupCommit<number[], void>(async (groups) => {
-      await this.db.models.Signal.update({ published_at: this.now() }, { where: { id: groups.flat() } })
+      await this.db.models.SignalOutbox.destroy({ where: { signal_id: groups.flat() } })
       return groups.map(() => undefined)
     }, { maxSize: MAX_MARK_IDS, sizeOf: (ids) => ids.length, delayMs: MARK_DELAY_MS })
   }
@@ -94,7 +94,7 @@ export class SignalStore {
     return this.writes.submit(request)
   }
 
-  /** Records that signals were handed to the broker (they leave the outbox). */
+  /** Records that signals were handed to the broker: their rows leave `signal_outbox`. */
   markPublished(ids: number[]): Promise<void> {
     return this.marks.submit(ids)
   }
@@ -127,6 +127,7 @@ export class SignalStore {
       const [taken] = await this.db.sequelize.query(select, { transaction })
       const laid = this.layout(group, plan, this.firstSeqs(plan, taken))
       const result = await this.db.insertRows('signals', SIGNAL_COLUMNS, laid.signalValues, transaction)
+      await this.db.sequelize.query(this.outboxStatement(laid, this.db.insertedIds(result, laid.rows.length, step)), { transaction })
       if (laid.keyValues.length > 0) await this.db.insertRows('idempotency_keys', KEY_COLUMNS, laid.keyValues, transaction)
       return { layout: laid, insertResult: result }
     })
@@ -136,7 +137,7 @@ export class SignalStore {
   /**
    * Writes a group on MySQL through the batch connection in two round trips:
    * `START TRANSACTION; UPDATE strategies …; SELECT last_seq …`, then
-   * `INSERT INTO signals …; [INSERT INTO idempotency_keys …;] COMMIT`.
+   * `INSERT INTO signals …; INSERT INTO signal_outbox …; [INSERT INTO idempotency_keys …;] COMMIT`.
    */
   private async writeBatched(group: StoreRequest[], batch: BatchConnection): Promise<SignalView[][]> {
     const step = await this.db.insertIdStep()
@@ -146,10 +147,26 @@ export class SignalStore {
     const results = await batch.transaction(`START TRANSACTION; ${update}; ${select}`, (taken) => {
       laid = this.layout(group, plan, this.firstSeqs(plan, taken[2]))
       const keys = laid.keyValues.length > 0 ? `${this.db.insertStatement('idempotency_keys', KEY_COLUMNS, laid.keyValues)}; ` : ''
-      return `${this.db.insertStatement('signals', SIGNAL_COLUMNS, laid.signalValues)}; ${keys}COMMIT`
+      return `${this.db.insertStatement('signals', SIGNAL_COLUMNS, laid.signalValues)}; ${this.outboxStatement(laid, step)}; ${keys}COMMIT`
     })
     const inserted = results[0] as { insertId?: number }
     return this.finish(group, laid as GroupLayout, inserted.insertId, step)
+  }
+
+  /**
+   * The INSERT that puts the group's signals in `signal_outbox`, run right after the
+   * signals' INSERT in the same transaction. With their ids known (`ids`), it lists them;
+   * with only the spacing of the ids known (`step`: the next statement of a batch, on
+   * MySQL), it counts from LAST_INSERT_ID(), the first id of that INSERT (no statement in
+   * between takes an auto-increment id); else it finds the rows by (strategy_id, seq).
+   */
+  private outboxStatement(laid: GroupLayout, known: number[] | number | null): string {
+    const into = 'INSERT INTO signal_outbox (signal_id, created_at)'
+    const at = this.db.literal(laid.rows[0].created_at)
+    if (Array.isArray(known)) return `${into} VALUES ${known.map((id) => `(${id}, ${at})`).join(', ')}`
+    if (typeof known === 'number') return `${into} VALUES ${laid.rows.map((_r, k) => `(LAST_INSERT_ID() + ${k * known}, ${at})`).join(', ')}`
+    const runs = laid.runs.map(({ strategyId, first, slots }) => `(strategy_id = ${this.db.literal(strategyId)} AND seq BETWEEN ${first} AND ${first + slots.length - 1})`)
+    return `${into} SELECT id, created_at FROM signals WHERE ${runs.join(' OR ')}`
   }
 
   /** The group's views: worked out from the insert's ids where they are certain, else read back. */

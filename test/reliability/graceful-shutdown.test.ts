@@ -94,7 +94,7 @@ describe('graceful shutdown of the compiled service (node dist/main.js)', () => 
     for (const [id, seq] of acknowledged) expect(stored.get(id)).toBe(seq)
 
     // what was acknowledged but not delivered before the exit must still be in the outbox, and the next start publishes it
-    const [pending] = await direct.query('SELECT seq FROM signals WHERE strategy_id = ? AND published_at IS NULL', { replacements: [strategy] }) as [Array<{ seq: number }>, unknown]
+    const [pending] = await direct.query('SELECT s.seq FROM signals s JOIN signal_outbox o ON o.signal_id = s.id WHERE s.strategy_id = ?', { replacements: [strategy] }) as [Array<{ seq: number }>, unknown]
     const pendingSeqs = new Set(pending.map((p) => Number(p.seq)))
     for (const seq of acknowledged.values()) expect(delivered.has(seq) || pendingSeqs.has(seq)).toBe(true)
     if (pendingSeqs.size > 0) {

@@ -99,9 +99,9 @@ export function directDatabase(url: string): Sequelize {
 
 /** The seqs stored for `strategyId` and the strategy's `last_seq`, read directly. */
 export async function storedSeqs(db: Sequelize, strategyId: string): Promise<{ seqs: number[], lastSeq: number, unpublished: number }> {
-  const [rows] = await db.query('SELECT seq, published_at FROM signals WHERE strategy_id = ? ORDER BY seq', { replacements: [strategyId] }) as [Array<{ seq: number | string, published_at: unknown }>, unknown]
+  const [rows] = await db.query('SELECT s.seq, o.signal_id AS waiting FROM signals s LEFT JOIN signal_outbox o ON o.signal_id = s.id WHERE s.strategy_id = ? ORDER BY s.seq', { replacements: [strategyId] }) as [Array<{ seq: number | string, waiting: unknown }>, unknown]
   const [[strategy]] = await db.query('SELECT last_seq FROM strategies WHERE id = ?', { replacements: [strategyId] }) as [Array<{ last_seq: number | string }>, unknown]
-  return { seqs: rows.map((r) => Number(r.seq)), lastSeq: Number(strategy.last_seq), unpublished: rows.filter((r) => r.published_at === null).length }
+  return { seqs: rows.map((r) => Number(r.seq)), lastSeq: Number(strategy.last_seq), unpublished: rows.filter((r) => r.waiting !== null).length }
 }
 
 export function range(from: number, to: number): number[] {

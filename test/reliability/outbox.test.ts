@@ -33,9 +33,11 @@ describe('outbox', () => {
     return inbox
   }
 
-  async function publishedAt(seq: number): Promise<Date | null> {
+  /** Whether the signal `seq` still waits in the outbox. */
+  async function waiting(seq: number): Promise<boolean> {
     const row = await hub.core.db.models.Signal.findOne({ where: { strategy_id: strategy, seq } })
-    return row?.published_at ?? null
+    if (row === null) throw new Error(`no signal ${seq}`)
+    return (await hub.core.db.models.SignalOutbox.findByPk(row.id)) !== null
   }
 
   test('outbox sweep, signal committed while the fan-out refused it, delivers it to a subscriber with its seq', async () => {
@@ -44,29 +46,30 @@ describe('outbox', () => {
     const posted = await postSignal(hub.baseUrl, owner.key, signal(strategy, 'AAPL', 'left behind'))
     expect(posted.status).toBe(201)
     expect(posted.body.seq).toBe(1)
-    expect(await publishedAt(1)).toBeNull()
+    expect(await waiting(1)).toBe(true)
     expect(inbox.count(`strategy/${strategy}/AAPL`)).toBe(0)
 
     hub.core.signals.setSink(hub.broker.sink)
     await hub.core.signals.settled()
     expect(await new Outbox(hub.core.signals).sweep(0)).toBe(1)
     expect((await inbox.next(`strategy/${strategy}/AAPL`)).json()).toMatchObject({ seq: 1, description: 'left behind', id: posted.body.id })
-    expect(await publishedAt(1)).not.toBeNull()
+    expect(await waiting(1)).toBe(false)
     expect(await new Outbox(hub.core.signals).sweep(0)).toBe(0)
   })
 
   test('node start, signal committed but never handed over before the process died, is published and retained', async () => {
-    const { Signal, Strategy } = hub.core.db.models
+    const { Signal, SignalOutbox, Strategy } = hub.core.db.models
     await Strategy.increment({ last_seq: 1 }, { where: { id: strategy } })
     const stored = await Signal.create({
       strategy_id: strategy, seq: 1, symbol: 'MSFT', type: 'sell', execute_date: new Date('2026-11-21T01:30:00Z'),
       description: 'committed, then the process died', payload: null, publisher_id: owner.id, idempotency_key: null,
       created_at: new Date(Date.now() - 60_000)
     })
+    await SignalOutbox.create({ signal_id: stored.id, created_at: stored.created_at })
     await hub.stop()
     hub = await startTestHub({}, hub.scratch)
 
-    await eventually(async () => (await hub.core.db.models.Signal.findByPk(stored.id))?.published_at ?? undefined, 20_000, 100)
+    await eventually(async () => (await hub.core.db.models.SignalOutbox.findByPk(stored.id)) === null || undefined, 20_000, 100)
     const inbox = await subscriber()
     const retained = await inbox.next(`strategy/${strategy}/MSFT`, 10_000)
     expect(retained.packet.retain).toBe(true)
@@ -95,7 +98,7 @@ describe('outbox', () => {
     const posted = await postSignal(hub.baseUrl, owner.key, signal(strategy))
     expect(posted.status).toBe(201)
     expect(posted.ms).toBeLessThan(5000)
-    expect(await publishedAt(1)).toBeNull()
+    expect(await waiting(1)).toBe(true)
     expect((await hub.core.metrics.publishFailures.get()).values[0].value).toBe(1)
   })
 })

@@ -18,11 +18,11 @@ describe('migrations', () => {
 
   test('migrate on an empty database builds every table and seeds the three roles', async () => {
     const applied = await migrate(db)
-    expect(applied).toEqual(['001-initial-schema', '002-default-roles'])
+    expect(applied).toEqual(['001-initial-schema', '002-default-roles', '003-signal-outbox'])
     const tables = (await db.sequelize.getQueryInterface().showAllTables()).map(String).sort()
     expect(tables).toEqual(expect.arrayContaining([
       'api_keys', 'audit_logs', 'client_bindings', 'idempotency_keys', 'permissions', 'reports',
-      'roles', 'signals', 'strategies', 'subscriptions', 'users'
+      'roles', 'signal_outbox', 'signals', 'strategies', 'subscriptions', 'users'
     ]))
     const roles = (await db.models.Role.findAll({ order: [['name', 'ASC']] })).map((r) => r.name)
     expect(roles).toEqual(['admin', 'publisher', 'subscriber'])
@@ -42,6 +42,44 @@ describe('migrations', () => {
     expect(await db.sequelize.getQueryInterface().showAllTables()).not.toContain('signals')
     await migrate(db)
     expect(await db.models.Role.count()).toBe(3)
+  })
+
+  describe('003-signal-outbox', () => {
+    const insertSignal = (seq: number, publishedAt: string | null): Promise<unknown> => db.sequelize.query(
+      "INSERT INTO signals (strategy_id, seq, symbol, type, execute_date, description, payload, publisher_id, idempotency_key, published_at, created_at) VALUES ('s1', ?, 'AAPL', 'buy', '2026-11-21 01:30:00.000', '', NULL, NULL, NULL, ?, '2026-11-21 01:30:01.000')",
+      { replacements: [seq, publishedAt] })
+    const ids = async (sql: string): Promise<number[]> => ((await db.sequelize.query(sql))[0] as Array<{ id: number | string }>).map((r) => Number(r.id)).sort((a, b) => a - b)
+
+    beforeEach(async () => {
+      await createMigrator(db).up({ to: '002-default-roles' })
+      const user = await db.models.User.create({ name: 'pub', contact: null, role: 'publisher' })
+      await db.sequelize.query("INSERT INTO strategies (id, name, description, owner_id, visibility, last_seq, created_at, updated_at) VALUES ('s1', 'S1', '', ?, 'public', 3, '2026-11-21 00:00:00.000', '2026-11-21 00:00:00.000')", { replacements: [user.id] })
+      await insertSignal(1, '2026-11-21 01:30:02.000')
+      await insertSignal(2, null)
+      await insertSignal(3, null)
+    })
+
+    test('carries the signals still waiting for their hand-off into signal_outbox and drops published_at', async () => {
+      expect(await migrate(db)).toEqual(['003-signal-outbox'])
+      expect(await ids('SELECT signal_id AS id FROM signal_outbox')).toEqual(await ids('SELECT id FROM signals WHERE seq IN (2, 3)'))
+      expect(Object.keys(await db.sequelize.getQueryInterface().describeTable('signals'))).not.toContain('published_at')
+      const outboxRow = await db.models.SignalOutbox.findOne()
+      expect(outboxRow?.created_at.toISOString()).toBe('2026-11-21T01:30:01.000Z')
+    })
+
+    test('a signal deleted takes its outbox row with it', async () => {
+      await migrate(db)
+      await db.sequelize.query("DELETE FROM signals WHERE strategy_id = 's1' AND seq = 2")
+      expect(await ids('SELECT signal_id AS id FROM signal_outbox')).toEqual(await ids('SELECT id FROM signals WHERE seq = 3'))
+    })
+
+    test('down puts published_at back: NULL for the signals still waiting, created_at for the rest', async () => {
+      await migrate(db)
+      await createMigrator(db).down({ to: '003-signal-outbox' })
+      expect(await ids('SELECT id FROM signals WHERE published_at IS NULL')).toEqual(await ids('SELECT id FROM signals WHERE seq IN (2, 3)'))
+      expect(await ids('SELECT id FROM signals WHERE published_at IS NOT NULL')).toEqual(await ids('SELECT id FROM signals WHERE seq = 1'))
+      expect(await db.sequelize.getQueryInterface().showAllTables()).not.toContain('signal_outbox')
+    })
   })
 
   test('signals table refuses a repeated (strategy_id, seq)', async () => {

@@ -64,7 +64,7 @@ describe('scheduled jobs', () => {
     const { Signal } = hub.core.db.models
     const at = (h: number) => new Date(start.getTime() + h * 3_600_000)
     const rows = [['AAPL', 'buy', at(1)], ['AAPL', 'sell', at(2)], ['MSFT', 'buy', at(3)], ['MSFT', 'buy', at(30)]] as const
-    await Signal.bulkCreate(rows.map(([symbol, type, when], i) => ({ strategy_id: 'trend', seq: i + 1, symbol, type, execute_date: when, description: '', payload: null, publisher_id: owner.id, idempotency_key: null, created_at: when, published_at: when })))
+    await Signal.bulkCreate(rows.map(([symbol, type, when], i) => ({ strategy_id: 'trend', seq: i + 1, symbol, type, execute_date: when, description: '', payload: null, publisher_id: owner.id, idempotency_key: null, created_at: when })))
     const inbox = await listen(reader, `users/${reader.id}/reports`)
 
     const first = await runJob(hub.core, 'reports', { now })

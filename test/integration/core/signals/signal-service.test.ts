@@ -68,8 +68,7 @@ describe('SignalService', () => {
     expect(sink.delivered).toEqual([{ topic: 'strategy/alpha/AAPL', body: signals[0], qos: 1, retain: true }])
     expect(Object.keys(sink.delivered[0].body)).toEqual(['id', 'seq', 'strategy_id', 'symbol', 'type', 'execute_date', 'description', 'payload', 'publisher', 'created_at'])
     await core.signals.settled()
-    const row = await core.db.models.Signal.findByPk(signals[0].id)
-    expect(row?.published_at).not.toBeNull()
+    expect(await core.db.models.SignalOutbox.findByPk(signals[0].id)).toBeNull()
   })
 
   test('ingest keeps the milliseconds of execute_date through the database', async () => {
@@ -101,6 +100,12 @@ describe('SignalService', () => {
     expect(views.map((v) => stored.get(v.id))).toEqual(views)
   }
 
+  /** The outbox holds exactly these signals. */
+  async function expectWaiting(views: SignalView[]): Promise<void> {
+    const rows = await core.db.models.SignalOutbox.findAll()
+    expect(rows.map((r) => r.signal_id).sort((a, b) => a - b)).toEqual(views.map((v) => v.id).sort((a, b) => a - b))
+  }
+
   const concurrentMixedIngest = async () => {
     const results = await Promise.all(Array.from({ length: 30 }, (_, i) => i % 3 === 0
       ? ingest(admin, { signals: [signal({ description: `a${i}` }), signal({ strategy_id: 'beta', symbol: `S${i}` }), signal({ description: `c${i}`, payload: { i } })] })
@@ -115,10 +120,18 @@ describe('SignalService', () => {
     expect(await core.db.insertIdStep()).toBe(1)
   })
 
-  test('where insert ids cannot be worked out, the rows are read back and the answer is the same', async () => {
+  test('each group puts exactly its signals in the outbox, in the same transaction', async () => {
+    sink.failNext = 1000
+    const views = await concurrentMixedIngest()
+    await expectWaiting(views)
+  })
+
+  test('where insert ids cannot be worked out, the rows are read back and the answer is the same, the outbox too', async () => {
     jest.spyOn(core.db, 'insertIdStep').mockResolvedValue(null)
+    sink.failNext = 1000
     const views = await concurrentMixedIngest()
     await expectViewsStored(views)
+    await expectWaiting(views)
   })
 
   test('a strategy deleted behind the policy\'s back fails only its own requests: nothing of them stored, the rest of the group written', async () => {
@@ -143,7 +156,8 @@ describe('SignalService', () => {
   test('published marks are written in the background and settled() waits for them', async () => {
     const { signals } = await ingest(owner, signal())
     await core.signals.settled()
-    expect((await core.db.models.Signal.findByPk(signals[0].id))?.published_at).toBeInstanceOf(Date)
+    expect(await core.db.models.SignalOutbox.findByPk(signals[0].id)).toBeNull()
+    expect(await core.db.models.SignalOutbox.count()).toBe(0)
   })
 
   test('ingest to another owner\'s strategy is forbidden and stores nothing', async () => {
@@ -197,7 +211,7 @@ describe('SignalService', () => {
     sink.failNext = 1
     const { signals } = await ingest(owner, signal())
     expect(sink.delivered).toHaveLength(0)
-    expect((await core.db.models.Signal.findByPk(signals[0].id))?.published_at).toBeNull()
+    expect(await core.db.models.SignalOutbox.findByPk(signals[0].id)).not.toBeNull()
     expect(await core.signals.publishPending(0)).toBe(1)
     expect(sink.delivered.map((d) => d.body.id)).toEqual([signals[0].id])
     expect(await core.signals.publishPending(0)).toBe(0)
