@@ -62,18 +62,20 @@ function readHeader(buf, at) {
 }
 
 /**
- * The parts of a PUBLISH body the generators read: QoS, message id (0 at QoS 0) and
- * payload (a view into `body`). The topic is skipped: every generator subscribes to one.
+ * The parts of a PUBLISH the generators read: QoS, the retain flag, message id (0 at
+ * QoS 0) and payload (a view into `body`). The topic is skipped: every generator
+ * subscribes to one.
  */
 function readPublish(flags, body) {
   const qos = (flags >> 1) & 3
+  const retain = (flags & 1) === 1
   let at = 2 + body.readUInt16BE(0)
   let messageId = 0
   if (qos > 0) {
     messageId = body.readUInt16BE(at)
     at += 2
   }
-  return { qos, messageId, payload: body.subarray(at) }
+  return { qos, retain, messageId, payload: body.subarray(at) }
 }
 
 /** Encodes an MQTT remaining length (1–4 bytes) into `buf` at `at`; returns the next offset. */

@@ -205,7 +205,7 @@ async function main() {
         strategyId: 'bench-e2e', symbol: 'E2E', ...E2E, warmupMs: rep === 0 ? E2E.firstWarmupMs : E2E.warmupMs, tag: `${runId}-r${rep}`
       }, hub)
       e2e.push(r)
-      log(`e2e ${e2eKey} rep${rep + 1}: ${Math.round(r.rate_per_s)}/s sent, ${r.received}/${r.sent} received, p50 ${r.p50_ms?.toFixed(2)} ms, p99 ${r.p99_ms?.toFixed(2)} ms${r.failed > 0 ? `, ${r.failed} failed: ${r.first_error}` : ''}`)
+      log(`e2e ${e2eKey} rep${rep + 1}: ${Math.round(r.rate_per_s)}/s sent, ${r.received}/${r.sent} received, p50 ${r.p50_ms?.toFixed(2)} ms, p99 ${r.p99_ms?.toFixed(2)} ms (POST → 201: p50 ${r.http_p50_ms?.toFixed(2)} ms, p99 ${r.http_p99_ms?.toFixed(2)} ms)${r.failed > 0 ? `, ${r.failed} failed: ${r.first_error}` : ''}`)
     }
 
     // (e): 5,000 idle authenticated connections, a fresh hub each time

@@ -14,9 +14,9 @@ function referencePackets(stream: Buffer): mqttPacket.Packet[] {
   return packets
 }
 
-function publishPacket(payloadBytes: number, qos: 0 | 1, messageId: number): Buffer {
+function publishPacket(payloadBytes: number, qos: 0 | 1, messageId: number, retain = false): Buffer {
   const payload = Buffer.alloc(payloadBytes, messageId % 251)
-  return mqttPacket.generate({ cmd: 'publish', topic: 'strategy/a/b', payload, qos, messageId, retain: false, dup: false })
+  return mqttPacket.generate({ cmd: 'publish', topic: 'strategy/a/b', payload, qos, messageId, retain, dup: false })
 }
 
 describe('bench MQTT framing', () => {
@@ -24,7 +24,7 @@ describe('bench MQTT framing', () => {
   const stream = Buffer.concat([
     mqttPacket.generate({ cmd: 'connack', returnCode: 0, sessionPresent: false }),
     publishPacket(10, 0, 0),
-    publishPacket(200, 1, 7),
+    publishPacket(200, 1, 7, true),
     publishPacket(20_000, 1, 65535),
     mqttPacket.generate({ cmd: 'puback', messageId: 42 }),
     mqttPacket.generate({ cmd: 'suback', messageId: 3, granted: [1, 128] }),
@@ -46,6 +46,8 @@ describe('bench MQTT framing', () => {
     const publishes = reference.filter((p): p is mqttPacket.IPublishPacket => p.cmd === 'publish')
     const read = seen.filter((p) => p.type === PUBLISH).map((p) => readPublish(p.flags, p.body))
     expect(read.map((p) => p.qos)).toEqual(publishes.map((p) => p.qos))
+    expect(read.map((p) => p.retain)).toEqual([false, true, false])
+    expect(publishes.map((p) => p.retain)).toEqual([false, true, false])
     expect(read.map((p) => p.messageId)).toEqual([0, 7, 65535])
     read.forEach((p, i) => expect(Buffer.compare(p.payload, publishes[i]!.payload as Buffer)).toBe(0))
   })
