@@ -38,10 +38,25 @@ export class BatchConnection {
    * statement. Both must hold several statements.
    */
   async transaction(first: string, next: (results: unknown[]) => string): Promise<unknown[]> {
-    const connection = await this.connect()
-    try {
+    return this.rollingBack(async (connection) => {
       const results = await this.run(connection, first) as unknown[]
       return await this.run(connection, next(results)) as unknown[]
+    })
+  }
+
+  /**
+   * Runs a whole transaction, `START TRANSACTION` to `COMMIT`, in one round trip. When a
+   * statement fails, the server runs none after it; the transaction is rolled back and
+   * the error rethrown. Resolves with the results, one per statement.
+   */
+  async transactionInOneTrip(statements: string): Promise<unknown[]> {
+    return this.rollingBack(async (connection) => await this.run(connection, statements) as unknown[])
+  }
+
+  private async rollingBack<T>(work: (connection: Connection) => Promise<T>): Promise<T> {
+    const connection = await this.connect()
+    try {
+      return await work(connection)
     } catch (err) {
       if (this.current === connection) await this.run(connection, 'ROLLBACK').catch(() => this.drop(connection))
       throw err

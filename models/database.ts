@@ -19,6 +19,14 @@ export type Dialect = 'sqlite' | 'mysql'
 /** A value `Database.insertRows` writes. */
 export type SqlValue = string | number | boolean | null | Date
 
+/**
+ * An SQL expression written into a statement as it is, where `insertStatement` takes values
+ * (a seq the server works out). Only ever built from literals and names of this code.
+ */
+export class SqlExpression {
+  constructor(readonly sql: string) {}
+}
+
 function defineModels(sequelize: Sequelize) {
   return {
     Role: defineRole(sequelize),
@@ -236,10 +244,10 @@ export class Database {
     return result
   }
 
-  /** The multi-row INSERT statement insertRows runs. */
-  insertStatement(table: string, columns: readonly string[], rows: ReadonlyArray<readonly SqlValue[]>): string {
+  /** The multi-row INSERT statement insertRows runs; an `SqlExpression` is written as it is. */
+  insertStatement(table: string, columns: readonly string[], rows: ReadonlyArray<ReadonlyArray<SqlValue | SqlExpression>>): string {
     const q = (name: string): string => this.sequelize.getQueryInterface().quoteIdentifier(name)
-    const values = rows.map((row) => `(${row.map((v) => this.literal(v)).join(',')})`).join(',')
+    const values = rows.map((row) => `(${row.map((v) => v instanceof SqlExpression ? v.sql : this.literal(v)).join(',')})`).join(',')
     return `INSERT INTO ${q(table)} (${columns.map(q).join(',')}) VALUES ${values}`
   }
 

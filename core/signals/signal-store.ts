@@ -1,11 +1,21 @@
-import { Op, UniqueConstraintError } from 'sequelize'
+import { DatabaseError, Op, UniqueConstraintError } from 'sequelize'
 import type { BatchConnection } from '../../models/batch-connection'
-import type { Database, SqlValue } from '../../models/database'
+import { SqlExpression, type Database, type SqlValue } from '../../models/database'
 import { AppError } from '../errors'
 import type { Principal } from '../principal'
 import { GroupCommit } from './group-commit'
 import type { SignalInput } from './signal-schema'
 import { toSignalView, type SignalRow, type SignalView } from './signal-view'
+
+/** MySQL's "column cannot be null" and "foreign key fails" on a child row. */
+const BAD_NULL = 1048
+const NO_REFERENCED_ROW = 1452
+
+/** The one-trip group write failed because a strategy was gone (its seq came out NULL). */
+function missingSeq(err: unknown): boolean {
+  const errno = err instanceof DatabaseError ? (err.parent as { errno?: number }).errno : undefined
+  return errno === BAD_NULL || errno === NO_REFERENCED_ROW
+}
 
 /** One ingest request's signals, already validated and authorised. */
 export interface StoreRequest {
@@ -135,13 +145,22 @@ export class SignalStore {
   }
 
   /**
-   * Writes a group on MySQL through the batch connection in two round trips:
+   * Writes a group on MySQL through the batch connection: in one round trip where the
+   * server can work the seqs out by itself (`writeInOneTrip`), else in two:
    * `START TRANSACTION; UPDATE strategies …; SELECT last_seq …`, then
    * `INSERT INTO signals …; INSERT INTO signal_outbox …; [INSERT INTO idempotency_keys …;] COMMIT`.
    */
   private async writeBatched(group: StoreRequest[], batch: BatchConnection): Promise<SignalView[][]> {
     const step = await this.db.insertIdStep()
     const plan = this.plan(group)
+    if (step !== null && group.every((r) => r.key === undefined)) {
+      try {
+        return await this.writeInOneTrip(group, plan, batch, step)
+      } catch (err) {
+        // a strategy deleted meanwhile: the two round trips find out which, and say so
+        if (!missingSeq(err)) throw err
+      }
+    }
     const { update, select } = this.reserveStatements(plan)
     let laid: GroupLayout | undefined
     const results = await batch.transaction(`START TRANSACTION; ${update}; ${select}`, (taken) => {
@@ -151,6 +170,36 @@ export class SignalStore {
     })
     const inserted = results[0] as { insertId?: number }
     return this.finish(group, laid as GroupLayout, inserted.insertId, step)
+  }
+
+  /**
+   * One round trip for a group whose ids follow from the INSERT (`step`) and which has no
+   * idempotency key (whose record lists the seqs before they are known):
+   * `START TRANSACTION; UPDATE strategies …; SET @seq_i = (SELECT last_seq …) …;
+   * INSERT INTO signals … (seq = @seq_i - k) …; INSERT INTO signal_outbox …; SELECT last_seq …; COMMIT`.
+   * The server works each row's seq out from its strategy's new last_seq; the final SELECT
+   * tells this side the same numbers. A strategy deleted meanwhile leaves its variable
+   * NULL and the INSERT fails on the NOT NULL seq (see `missingSeq`).
+   */
+  private async writeInOneTrip(group: StoreRequest[], plan: GroupPlan, batch: BatchConnection, step: number): Promise<SignalView[][]> {
+    const strategies = [...plan.byStrategy.keys()]
+    const variable = new Map(strategies.map((id, i) => [id, `@signalhub_seq_${i}`]))
+    const { update, select } = this.reserveStatements(plan)
+    const sets = strategies.map((id) => `SET ${variable.get(id)} = (SELECT last_seq FROM strategies WHERE id = ${this.db.literal(id)})`)
+    // seqs counted from 0 in each strategy's run; the server's value is last_seq - (run length - 1 - k)
+    const draft = this.layout(group, plan, new Map(strategies.map((id) => [id, 0])))
+    const seqColumn = SIGNAL_COLUMNS.indexOf('seq')
+    const values = draft.rows.map((row, n) => {
+      const runLength = (plan.byStrategy.get(row.strategy_id) as unknown[]).length
+      const own: Array<SqlValue | SqlExpression> = [...draft.signalValues[n]]
+      own[seqColumn] = new SqlExpression(`${variable.get(row.strategy_id)} - ${runLength - 1 - row.seq}`)
+      return own
+    })
+    const statements = ['START TRANSACTION', update, ...sets, this.db.insertStatement('signals', SIGNAL_COLUMNS, values), this.outboxStatement(draft, step), select, 'COMMIT']
+    const results = await batch.transactionInOneTrip(statements.join('; '))
+    const inserted = results[2 + sets.length] as { insertId?: number }
+    const laid = this.layout(group, plan, this.firstSeqs(plan, results[4 + sets.length]))
+    return this.finish(group, laid, inserted.insertId, step)
   }
 
   /**

@@ -58,6 +58,22 @@ mysqlOnly('BatchConnection (MySQL)', () => {
     expect(await rows()).toEqual([])
   })
 
+  test('a transaction in one round trip commits and answers one result per statement', async () => {
+    const results = await batch.transactionInOneTrip("START TRANSACTION; INSERT INTO t (v) VALUES ('one'), ('two'); SET @n = (SELECT COUNT(*) FROM t); INSERT INTO t (v) VALUES (CONCAT('n=', @n)); COMMIT")
+    expect(results).toHaveLength(5)
+    expect((results[1] as { affectedRows: number }).affectedRows).toBe(2)
+    expect((await rows()).map((r) => r.v)).toEqual(['one', 'two', 'n=2'])
+  })
+
+  test('when a statement of a one-trip transaction fails, none after it runs and the earlier ones are rolled back', async () => {
+    await expect(batch.transactionInOneTrip("START TRANSACTION; INSERT INTO t (v) VALUES ('kept?'); INSERT INTO t (v) VALUES (NULL); INSERT INTO t (v) VALUES ('after'); COMMIT"))
+      .rejects.toMatchObject({ name: 'SequelizeDatabaseError', parent: { errno: 1048 } })
+    expect(await rows()).toEqual([])
+    // the connection is usable afterwards
+    await batch.transactionInOneTrip("START TRANSACTION; INSERT INTO t (v) VALUES ('next'); COMMIT")
+    expect((await rows()).map((r) => r.v)).toEqual(['next'])
+  })
+
   test('a duplicate key is a UniqueConstraintError, everything is rolled back, and the connection stays usable', async () => {
     await admin.sequelize.query("INSERT INTO t (v) VALUES ('taken')")
     await expect(batch.transaction("START TRANSACTION; INSERT INTO t (v) VALUES ('fresh'); SELECT 1", () => "INSERT INTO t (v) VALUES ('taken'); COMMIT"))
