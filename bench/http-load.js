@@ -44,13 +44,13 @@ async function run(o) {
         } else if (res.statusCode >= 300) {
           firstError ??= `${res.statusCode} ${Buffer.concat(chunks).toString().slice(0, 300)}`
         }
-        resolve()
+        resolve('answered')
       })
     })
     req.on('error', (err) => {
       if (measuring) failed++
       firstError ??= err.message
-      resolve()
+      resolve('unreachable')
     })
     req.end(body)
   })
@@ -59,7 +59,10 @@ async function run(o) {
   for (let i = 0; i < o.concurrency; i++) {
     const body = bodies[i % bodies.length]
     workers.push((async () => {
-      while (!stopped) await once(body)
+      while (!stopped) {
+        // a refused connection fails at once: pause rather than spin while the server is away
+        if (await once(body) === 'unreachable') await sleep(10)
+      }
     })())
   }
   await sleep(o.warmupMs)

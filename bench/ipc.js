@@ -25,8 +25,13 @@ function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
-/** Runs `run(options)` on the parent's `{ cmd: 'run' }` and reports its result or error. */
+/**
+ * Runs `run(options)` on the parent's `{ cmd: 'run' }` and reports its result or error.
+ * A load generator whose parent has gone (stopped, or killed over its time limit) exits
+ * rather than go on loading a machine nobody measures.
+ */
 function runOnRequest(run) {
+  process.once('disconnect', () => process.exit(2))
   process.once('message', (msg) => {
     if (msg.cmd !== 'run') return
     run(msg).then((result) => {

@@ -347,7 +347,18 @@ function fmt(value, digits = 0) {
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
 }
 
-main().then(() => process.exit(0), (err) => {
+let finished = false
+// nothing left to wait on while the run has not finished: a step waits on something that can no longer happen
+process.once('beforeExit', () => {
+  if (finished) return
+  process.stderr.write('bench failed: the run stopped without finishing (a server or load generator went away)\n')
+  process.exit(1)
+})
+main().then(() => {
+  finished = true
+  process.exit(0)
+}, (err) => {
+  finished = true
   process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`)
   process.exit(1)
 })

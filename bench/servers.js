@@ -24,21 +24,32 @@ function startServer(name, script, env = {}, execArgv = []) {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc']
   })
   let nextId = 0
+  // a server that has exited answers nothing: its requests fail instead of waiting forever
   const request = (cmd, type) => new Promise((resolve, reject) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      reject(new Error(`${name}: exited (${proc.exitCode ?? proc.signalCode}) during the run`))
+      return
+    }
     const id = ++nextId
+    const onExit = (code, signal) => {
+      proc.off('message', onMessage)
+      reject(new Error(`${name}: exited (${code ?? signal}) during the run`))
+    }
     const onMessage = (msg) => {
       if (msg && msg.type === type && msg.id === id) {
         proc.off('message', onMessage)
+        proc.off('exit', onExit)
         resolve(msg)
       }
     }
     proc.on('message', onMessage)
-    try {
-      proc.send({ cmd, id })
-    } catch (err) {
+    proc.once('exit', onExit)
+    proc.send({ cmd, id }, (err) => {
+      if (err === null) return
       proc.off('message', onMessage)
-      reject(err)
-    }
+      proc.off('exit', onExit)
+      reject(new Error(`${name}: ${err.message}`))
+    })
   })
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name}: not ready after ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS)
@@ -63,17 +74,15 @@ function startServer(name, script, env = {}, execArgv = []) {
             return { rss, heapUsed }
           },
           stop: () => new Promise((done) => {
-            if (proc.exitCode !== null) return done()
+            if (proc.exitCode !== null || proc.signalCode !== null) return done()
             const kill = setTimeout(() => proc.kill('SIGKILL'), 10_000)
             proc.once('exit', () => {
               clearTimeout(kill)
               done()
             })
-            try {
-              proc.send({ cmd: 'stop' })
-            } catch {
-              proc.kill('SIGKILL')
-            }
+            proc.send({ cmd: 'stop' }, (err) => {
+              if (err !== null) proc.kill('SIGKILL')
+            })
           })
         })
       }
@@ -143,7 +152,7 @@ function runLoad(script, options, server, onMark) {
             if (server !== null) cpu[msg.phase] = await server.cpuMicros()
             if (onMark !== undefined) await onMark(msg.phase)
           })
-          .then(() => proc.send({ cmd: 'marked' }), (err) => {
+          .then(() => proc.send({ cmd: 'marked' }, () => undefined), (err) => {
             settled = true
             proc.kill('SIGKILL')
             reject(err)
@@ -161,7 +170,12 @@ function runLoad(script, options, server, onMark) {
     proc.once('exit', (code) => {
       if (!settled) reject(new Error(`${script} exited with ${code} without a result`))
     })
-    proc.send({ cmd: 'run', ...options })
+    proc.send({ cmd: 'run', ...options }, (err) => {
+      if (err !== null && !settled) {
+        settled = true
+        reject(new Error(`${script}: ${err.message}`))
+      }
+    })
   })
 }
 
