@@ -75,4 +75,27 @@ describeRedis('mqtt with redis', () => {
     const inbox = new Inbox(again)
     expect((await inbox.next(`strategy/${strategy}/AAPL`)).json()).toMatchObject({ seq: 1, description: 'queued' })
   })
+
+  test('a persistent session\'s acknowledged QoS 1 signal is not sent again when it reconnects', async () => {
+    const owner = await a.user('owner', 'publisher')
+    const reader = await a.user('reader')
+    const strategy = uniqueId('ack')
+    await a.strategy(strategy, owner)
+    await a.subscribe(reader, strategy)
+    const clientId = uniqueId('durable-ack-')
+    const first = await clients.connect(a.mqttUrl, { password: reader.key, clientId, clean: false })
+    const inbox = new Inbox(first)
+    await subscribe(first, [`strategy/${strategy}/#`])
+    const publisher = await clients.connect(a.mqttUrl, { password: owner.key, clientId: uniqueId('pub-') })
+    await publish(publisher, `strategy/${strategy}/AAPL`, signalBody({ description: 'acknowledged' }))
+    expect((await inbox.next(`strategy/${strategy}/AAPL`)).packet.retain).toBe(false)
+    // MQTT.js has sent the PUBACK once the message event fired; ending cleanly flushes it
+    await new Promise<void>((resolve) => first.end(false, {}, () => resolve()))
+
+    const again = await clients.connect(a.mqttUrl, { password: reader.key, clientId, clean: false })
+    const later = new Inbox(again)
+    await publish(publisher, `strategy/${strategy}/MSFT`, signalBody({ description: 'after the reconnect' }))
+    await later.next(`strategy/${strategy}/MSFT`)
+    expect(later.count(`strategy/${strategy}/AAPL`)).toBe(0)
+  })
 })
