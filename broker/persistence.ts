@@ -84,12 +84,6 @@ export function createBrokerStorage(config: Config): BrokerStorage {
     await trims.exec()
   }
 
-  // Aedes keeps no outgoing state in persistence for a clean session (it writes QoS 1 to
-  // such a client straight away), so there is nothing to clear when it acknowledges;
-  // aedes-persistence-redis would still build two keys and look them up for every PUBACK
-  const clear = persistence.outgoingClearMessageId.bind(persistence)
-  persistence.outgoingClearMessageId = async (client, packet) => client.clean === true ? undefined : clear(client, packet)
-
   const id = randomUUID()
   const { pub, sub } = fanoutLinks(url)
   const mq = deliverLocallyFirst(mqemitterRedis({ subConn: sub, pubConn: pub }), id, { pub, sub })
