@@ -16,8 +16,6 @@ declare module 'aedes-persistence-redis' {
     addSubscriptions(client: { id: string }, subs: Array<{ topic: string, qos: number }>): Promise<void>
     removeSubscriptions(client: { id: string }, topics: string[]): Promise<void>
     outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: unknown): Promise<void>
-    /** Forgets an acknowledged outgoing packet; resolves with the packet it stood for, if it knew one. */
-    outgoingClearMessageId(client: { id: string, clean?: boolean }, packet: { messageId?: number }): Promise<unknown>
     destroy(): Promise<void>
   }
 

@@ -294,7 +294,8 @@ export class SignalService extends EventEmitter<{ published: [SignalView[]] }> {
       const present = new Set(rows.map((r) => r.id))
       await SignalOutbox.destroy({ where: { signal_id: waiting.map((w) => w.signal_id).filter((id) => !present.has(id)) } })
     }
-    if (rows.length === 0) return { found: 0, published: 0 }
+    // found counts the outbox rows read; orphans removed count as handled, so a full batch keeps the sweep draining
+    if (rows.length === 0) return { found: waiting.length, published: waiting.length }
     const topics = [...new Map(rows.map((r) => [signalTopic(r.strategy_id, r.symbol), { strategy_id: r.strategy_id, symbol: r.symbol }])).values()]
     const newest = await Signal.findAll({
       attributes: ['strategy_id', 'symbol', [fn('MAX', col('seq')), 'seq']],
@@ -304,6 +305,6 @@ export class SignalService extends EventEmitter<{ published: [SignalView[]] }> {
     }) as unknown as Array<{ strategy_id: string, symbol: string, seq: number | string }>
     const newestSeq = new Map(newest.map((n) => [signalTopic(n.strategy_id, n.symbol), Number(n.seq)]))
     const published = await this.publish(rows.map(toSignalView), (s) => newestSeq.get(signalTopic(s.strategy_id, s.symbol)) === s.seq)
-    return { found: rows.length, published }
+    return { found: waiting.length, published: published + waiting.length - rows.length }
   }
 }
