@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { Buffer } from 'node:buffer'
-import type { Redis } from 'ioredis'
+import { ReplyError, type Redis } from 'ioredis'
 import msgpack from 'msgpack-lite'
 import type mqemitterRedis from 'mqemitter-redis'
 import { logger } from '../core/logger'
@@ -58,43 +58,96 @@ export class Origin {
 /** Most messages one script call publishes; a longer turn's messages take several calls. */
 export const MAX_PUBLISH_BATCH = 500
 
-/** PUBLISH for each (channel, message) pair in ARGV, in order, in one call. */
-const PUBLISH_MANY = `for i = 1, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
-return #ARGV / 2`
+/** Most message bytes one script call carries (a message larger than this goes alone). */
+export const MAX_PUBLISH_BATCH_BYTES = 1024 * 1024
 
-type PublishMany = (...channelsAndMessages: Array<string | Buffer>) => Promise<number>
+/**
+ * PUBLISH for each (channel, message) pair in ARGV, in order, in one call. `pcall`: a
+ * PUBLISH the server refuses does not stop the ones after it; the script returns how many
+ * were refused. Sent as EVAL, not EVALSHA, so that no NOSCRIPT retry can put a batch
+ * behind commands sent after it.
+ */
+const PUBLISH_MANY = `local refused = 0
+for i = 1, #ARGV, 2 do
+  local ok = redis.pcall('PUBLISH', ARGV[i], ARGV[i + 1])
+  if type(ok) == 'table' and ok.err then refused = refused + 1 end
+end
+return refused`
+
+/** Splits a queue of (channel, message) pairs into batches of at most MAX_PUBLISH_BATCH pairs and MAX_PUBLISH_BATCH_BYTES message bytes. */
+export function batchesOf(queue: ReadonlyArray<string | Buffer>): Array<Array<string | Buffer>> {
+  const batches: Array<Array<string | Buffer>> = []
+  let current: Array<string | Buffer> = []
+  let bytes = 0
+  for (let at = 0; at < queue.length; at += 2) {
+    const size = (queue[at + 1] as Buffer).length
+    if (current.length > 0 && (current.length === 2 * MAX_PUBLISH_BATCH || bytes + size > MAX_PUBLISH_BATCH_BYTES)) {
+      batches.push(current)
+      current = []
+      bytes = 0
+    }
+    current.push(queue[at] as string, queue[at + 1] as Buffer)
+    bytes += size
+  }
+  if (current.length > 0) batches.push(current)
+  return batches
+}
+
+export interface PublishFailures {
+  /** A PUBLISH (or a whole batch) did not reach Redis: the connection failed, or the server refused it. */
+  onFailure(err: Error): void
+  /** The server refuses the script (an ACL without EVAL, say): from now on each message goes as its own PUBLISH. */
+  onScriptRefused(err: Error): void
+}
 
 /**
  * Queues messages for Redis and sends those of one turn of the event loop together: a
  * single message as a PUBLISH, several through one Lua script that PUBLISHes each in
  * order. Every message still reaches Redis as its own PUBLISH, so every node (plain
  * mqemitter-redis included) receives exactly what it would have; only the client-side
- * work per message (a command, a promise, a buffer) is shared across the batch.
+ * work per message (a command, a promise, a buffer) is shared across the batch. If the
+ * server refuses the script itself, that batch is sent again message by message, and so
+ * is everything after it.
  */
 export class PublishBatcher {
   private queue: Array<string | Buffer> = []
-  private readonly publishMany: PublishMany
+  private scripting = true
 
-  constructor(private readonly pub: Redis, private readonly onFailure: (err: Error) => void) {
-    pub.defineCommand('signalhubPublishMany', { numberOfKeys: 0, lua: PUBLISH_MANY })
-    this.publishMany = (pub as unknown as { signalhubPublishMany: PublishMany }).signalhubPublishMany.bind(pub)
-  }
+  constructor(private readonly pub: Redis, private readonly failures: PublishFailures) {}
 
   push(channel: string, message: Buffer): void {
     if (this.queue.length === 0) setImmediate(() => this.flush())
     this.queue.push(channel, message)
   }
 
-  /** Sends what is queued now. */
+  /** Sends what is queued now (called each turn, and before the connection closes). */
   flush(): void {
     const queue = this.queue
     this.queue = []
-    if (queue.length === 2) {
-      this.pub.publish(queue[0] as string, queue[1] as Buffer).catch(this.onFailure)
+    if (queue.length === 0) return
+    if (queue.length === 2 || !this.scripting) {
+      this.publishEach(queue)
       return
     }
-    for (let at = 0; at < queue.length; at += 2 * MAX_PUBLISH_BATCH) {
-      this.publishMany(...queue.slice(at, at + 2 * MAX_PUBLISH_BATCH)).catch(this.onFailure)
+    for (const batch of batchesOf(queue)) {
+      (this.pub.eval(PUBLISH_MANY, 0, ...batch) as Promise<number>).then((refused) => {
+        if (refused > 0) this.failures.onFailure(new Error(`Redis refused ${refused} of ${batch.length / 2} PUBLISH commands`))
+      }, (err: Error) => {
+        if (!(err instanceof ReplyError)) {
+          this.failures.onFailure(err)
+          return
+        }
+        // refused before any PUBLISH ran: nothing of this batch is out yet
+        if (this.scripting) this.failures.onScriptRefused(err)
+        this.scripting = false
+        this.publishEach(batch)
+      })
+    }
+  }
+
+  private publishEach(pairs: Array<string | Buffer>): void {
+    for (let at = 0; at < pairs.length; at += 2) {
+      this.pub.publish(pairs[at] as string, pairs[at + 1] as Buffer).catch((err: Error) => this.failures.onFailure(err))
     }
   }
 }
@@ -125,7 +178,10 @@ export function deliverLocallyFirst(emitter: RedisEmitter, brokerId: string, con
     lastWarning = Date.now()
     logger.warn('mqtt: could not relay a message to the other nodes through Redis', { err: err.message })
   }
-  const batcher = new PublishBatcher(conns.pub, onRemoteFailure)
+  const batcher = new PublishBatcher(conns.pub, {
+    onFailure: onRemoteFailure,
+    onScriptRefused: (err) => logger.warn('mqtt: Redis refuses scripts; relaying each message as its own PUBLISH', { err: err.message })
+  })
   mq._emit = (message: Message, done?: Done) => {
     if (message.brokerId === brokerId) {
       done?.()
@@ -136,6 +192,12 @@ export function deliverLocallyFirst(emitter: RedisEmitter, brokerId: string, con
   mq.emit = (message: Message, done?: Done) => {
     if (!mq.closed) batcher.push(message.topic, origin.encode(message))
     emitLocal(message, done)
+  }
+  // what this turn queued goes out ahead of mqemitter-redis' QUIT
+  const close = mq.close.bind(mq)
+  mq.close = (done: () => void) => {
+    batcher.flush()
+    close(done)
   }
   dropOwnEchoes(conns.sub, origin)
   return mq

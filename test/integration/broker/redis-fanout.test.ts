@@ -1,9 +1,9 @@
 import { Buffer } from 'node:buffer'
-import type { Redis } from 'ioredis'
+import { Redis } from 'ioredis'
 import msgpack from 'msgpack-lite'
 import mqemitterRedis from 'mqemitter-redis'
 import { fanoutLinks } from '../../../broker/persistence'
-import { deliverLocallyFirst, MAX_PUBLISH_BATCH, Origin } from '../../../broker/redis-fanout'
+import { batchesOf, deliverLocallyFirst, MAX_PUBLISH_BATCH, MAX_PUBLISH_BATCH_BYTES, Origin } from '../../../broker/redis-fanout'
 import { brokerRedisUrl, uniqueId } from './helpers'
 
 describe('Origin: knowing this node\'s messages on their first bytes', () => {
@@ -43,6 +43,34 @@ describe('Origin: knowing this node\'s messages on their first bytes', () => {
   })
 })
 
+describe('batchesOf: the script calls of one turn', () => {
+  const pairs = (sizes: number[]): Array<string | Buffer> => sizes.flatMap((size, i) => [`t/${i}`, Buffer.alloc(size, i % 256)])
+  const flat = (batches: Array<Array<string | Buffer>>): Array<string | Buffer> => batches.flat()
+
+  it('keeps every pair, in order, and cuts at MAX_PUBLISH_BATCH messages', () => {
+    const queue = pairs(Array.from({ length: 2 * MAX_PUBLISH_BATCH + 1 }, () => 10))
+    const batches = batchesOf(queue)
+    expect(batches.map((b) => b.length / 2)).toEqual([MAX_PUBLISH_BATCH, MAX_PUBLISH_BATCH, 1])
+    expect(flat(batches)).toEqual(queue)
+  })
+
+  it('cuts at MAX_PUBLISH_BATCH_BYTES, and sends a message larger than that alone', () => {
+    const third = Math.floor(MAX_PUBLISH_BATCH_BYTES / 3)
+    const queue = pairs([third, third, third, third, MAX_PUBLISH_BATCH_BYTES + 1, 1])
+    const batches = batchesOf(queue)
+    expect(batches.map((b) => b.length / 2)).toEqual([3, 1, 1, 1])
+    expect(flat(batches)).toEqual(queue)
+    for (const batch of batches) {
+      const bytes = batch.filter((x) => Buffer.isBuffer(x)).reduce((n, b) => n + b.length, 0)
+      expect(batch.length === 2 || bytes <= MAX_PUBLISH_BATCH_BYTES).toBe(true)
+    }
+  })
+
+  it('makes no batch of an empty queue', () => {
+    expect(batchesOf([])).toEqual([])
+  })
+})
+
 const describeRedis = process.env.REDIS_URL ? describe : describe.skip
 
 type Emitter = ReturnType<typeof mqemitterRedis> & { _cache: { size: number }, subConn: Redis }
@@ -51,8 +79,8 @@ describeRedis('Redis fan-out between nodes', () => {
   const url = brokerRedisUrl(7) as string
   const open: Emitter[] = []
 
-  function node(wrapped: boolean): Emitter {
-    const { pub, sub } = fanoutLinks(url)
+  function node(wrapped: boolean, at = url): Emitter {
+    const { pub, sub } = fanoutLinks(at)
     const emitter = mqemitterRedis({ pubConn: pub, subConn: sub }) as Emitter
     open.push(emitter)
     return wrapped ? deliverLocallyFirst(emitter, uniqueId('broker'), { pub, sub }) as Emitter : emitter
@@ -121,6 +149,60 @@ describeRedis('Redis fan-out between nodes', () => {
     expect(atB).toEqual(sent)
     expect(atPlain).toEqual(sent)
     expect(a._cache.size).toBe(0)
+  })
+
+  it('sends large messages of one turn in order, in batches of bounded size', async () => {
+    const topic = `${uniqueId('large')}/AAPL`
+    const a = node(true)
+    const b = node(true)
+    const atB: string[] = []
+    await listen(b, topic, atB)
+    const size = Math.floor(MAX_PUBLISH_BATCH_BYTES * 0.6)
+    const sent = ['a', 'b', 'c', 'd'].map((c) => c.repeat(size))
+    for (const payload of sent) a.emit({ topic, payload })
+    await until(() => atB.length === sent.length)
+    expect(atB).toEqual(sent)
+  })
+
+  it('relays message by message, in order, when the server refuses scripts', async () => {
+    const admin = new Redis(url, { maxRetriesPerRequest: 1 })
+    const user = uniqueId('noscript')
+    await admin.call('ACL', 'SETUSER', user, 'on', '>test-password', '~*', '&*', '+@all', '-@scripting')
+    const restricted = new URL(url)
+    restricted.username = user
+    restricted.password = 'test-password'
+    const a = node(true, restricted.toString())
+    try {
+      const topic = `${uniqueId('acl')}/AAPL`
+      const b = node(true)
+      const atB: string[] = []
+      await listen(b, topic, atB)
+      const first = Array.from({ length: 20 }, (_, i) => `first-${i}`)
+      for (const payload of first) a.emit({ topic, payload })
+      await until(() => atB.length === first.length)
+      const second = Array.from({ length: 20 }, (_, i) => `second-${i}`)
+      for (const payload of second) a.emit({ topic, payload })
+      await until(() => atB.length === first.length + second.length)
+      expect(atB).toEqual([...first, ...second])
+    } finally {
+      // Redis disconnects a deleted user's clients: close them first
+      await new Promise<void>((resolve) => a.close(() => resolve()))
+      await admin.call('ACL', 'DELUSER', user)
+      admin.disconnect()
+    }
+  })
+
+  it('sends what was queued in the turn it closes in', async () => {
+    const topic = `${uniqueId('closing')}/AAPL`
+    const a = node(true)
+    const b = node(true)
+    const atB: string[] = []
+    await listen(b, topic, atB)
+    const sent = ['m1', 'm2', 'm3']
+    for (const payload of sent) a.emit({ topic, payload })
+    await new Promise<void>((resolve) => a.close(() => resolve()))
+    await until(() => atB.length === sent.length)
+    expect(atB).toEqual(sent)
   })
 
   it('still delivers from a node that sends through plain mqemitter-redis', async () => {

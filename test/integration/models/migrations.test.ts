@@ -1,5 +1,7 @@
+import { DataTypes } from 'sequelize'
 import { Database } from '../../../models/database'
 import { createMigrator, migrate } from '../../../models/migrate'
+import { up as signalOutboxUp } from '../../../models/migrations/003-signal-outbox'
 import { scratchDatabase, type ScratchDatabase } from '../../helpers/database'
 
 describe('migrations', () => {
@@ -65,6 +67,20 @@ describe('migrations', () => {
       expect(Object.keys(await db.sequelize.getQueryInterface().describeTable('signals'))).not.toContain('published_at')
       const outboxRow = await db.models.SignalOutbox.findOne()
       expect(outboxRow?.created_at.toISOString()).toBe('2026-11-21T01:30:01.000Z')
+    })
+
+    test('run again after stopping halfway (the outbox filled, published_at still there), it finishes without copying twice', async () => {
+      const qi = db.sequelize.getQueryInterface()
+      await qi.createTable('signal_outbox', {
+        signal_id: { type: DataTypes.BIGINT, primaryKey: true, allowNull: false, references: { model: 'signals', key: 'id' }, onDelete: 'CASCADE' },
+        created_at: { type: DataTypes.DATE(3), allowNull: false }
+      })
+      await db.sequelize.query("INSERT INTO signal_outbox (signal_id, created_at) SELECT id, created_at FROM signals WHERE seq = 2")
+      await signalOutboxUp({ context: qi })
+      expect(await ids('SELECT signal_id AS id FROM signal_outbox')).toEqual(await ids('SELECT id FROM signals WHERE seq IN (2, 3)'))
+      expect(Object.keys(await qi.describeTable('signals'))).not.toContain('published_at')
+      await signalOutboxUp({ context: qi })
+      expect(await ids('SELECT signal_id AS id FROM signal_outbox')).toEqual(await ids('SELECT id FROM signals WHERE seq IN (2, 3)'))
     })
 
     test('a signal deleted takes its outbox row with it', async () => {
