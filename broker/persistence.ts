@@ -84,6 +84,13 @@ export function createBrokerStorage(config: Config): BrokerStorage {
     await trims.exec()
   }
 
+  // A clean session's QoS 1 deliveries are written straight to it: Aedes stores nothing for
+  // them, so its PUBACK has nothing to clear, yet aedes-persistence-redis would build two
+  // keys and look them up for every one. Every other clear (the queue an earlier persistent
+  // session left, which a clean CONNECT drops message by message) still runs.
+  const clear = persistence.outgoingClearMessageId.bind(persistence)
+  persistence.outgoingClearMessageId = async (client, packet) => client.clean === true && packet.cmd === 'puback' ? undefined : clear(client, packet)
+
   const id = randomUUID()
   const { pub, sub } = fanoutLinks(url)
   const mq = deliverLocallyFirst(mqemitterRedis({ subConn: sub, pubConn: pub }), id, { pub, sub })

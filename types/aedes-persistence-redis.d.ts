@@ -16,6 +16,8 @@ declare module 'aedes-persistence-redis' {
     addSubscriptions(client: { id: string }, subs: Array<{ topic: string, qos: number }>): Promise<void>
     removeSubscriptions(client: { id: string }, topics: string[]): Promise<void>
     outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: unknown): Promise<void>
+    /** Forgets an outgoing QoS > 0 message of `client`: on its acknowledgement, and for each queued message a clean CONNECT drops. */
+    outgoingClearMessageId(client: { id: string, clean?: boolean }, packet: { cmd?: string, messageId?: number }): Promise<unknown>
     destroy(): Promise<void>
   }
 

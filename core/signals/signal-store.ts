@@ -175,7 +175,7 @@ export class SignalStore {
   /**
    * One round trip for a group whose ids follow from the INSERT (`step`) and which has no
    * idempotency key (whose record lists the seqs before they are known):
-   * `START TRANSACTION; UPDATE strategies …; SET @seq_i = (SELECT last_seq …) …;
+   * `START TRANSACTION; UPDATE strategies …; SET @seq_0 = (SELECT last_seq …), @seq_1 = …;
    * INSERT INTO signals … (seq = @seq_i - k) …; INSERT INTO signal_outbox …; SELECT last_seq …; COMMIT`.
    * The server works each row's seq out from its strategy's new last_seq; the final SELECT
    * tells this side the same numbers. A strategy deleted meanwhile leaves its variable
@@ -185,7 +185,7 @@ export class SignalStore {
     const strategies = [...plan.byStrategy.keys()]
     const variable = new Map(strategies.map((id, i) => [id, `@signalhub_seq_${i}`]))
     const { update, select } = this.reserveStatements(plan)
-    const sets = strategies.map((id) => `SET ${variable.get(id)} = (SELECT last_seq FROM strategies WHERE id = ${this.db.literal(id)})`)
+    const set = `SET ${strategies.map((id) => `${variable.get(id)} = (SELECT last_seq FROM strategies WHERE id = ${this.db.literal(id)})`).join(', ')}`
     // seqs counted from 0 in each strategy's run; the server's value is last_seq - (run length - 1 - k)
     const draft = this.layout(group, plan, new Map(strategies.map((id) => [id, 0])))
     const seqColumn = SIGNAL_COLUMNS.indexOf('seq')
@@ -195,10 +195,10 @@ export class SignalStore {
       own[seqColumn] = new SqlExpression(`${variable.get(row.strategy_id)} - ${runLength - 1 - row.seq}`)
       return own
     })
-    const statements = ['START TRANSACTION', update, ...sets, this.db.insertStatement('signals', SIGNAL_COLUMNS, values), this.outboxStatement(draft, step), select, 'COMMIT']
+    const statements = ['START TRANSACTION', update, set, this.db.insertStatement('signals', SIGNAL_COLUMNS, values), this.outboxStatement(draft, step), select, 'COMMIT']
     const results = await batch.transactionInOneTrip(statements.join('; '))
-    const inserted = results[2 + sets.length] as { insertId?: number }
-    const laid = this.layout(group, plan, this.firstSeqs(plan, results[4 + sets.length]))
+    const inserted = results[3] as { insertId?: number }
+    const laid = this.layout(group, plan, this.firstSeqs(plan, results[5]))
     return this.finish(group, laid, inserted.insertId, step)
   }
 

@@ -98,4 +98,38 @@ describeRedis('mqtt with redis', () => {
     await later.next(`strategy/${strategy}/MSFT`)
     expect(later.count(`strategy/${strategy}/AAPL`)).toBe(0)
   })
+
+  test('a clean session empties what an earlier persistent session with its client id left queued, and QoS 1 to it is acknowledged', async () => {
+    const owner = await a.user('owner', 'publisher')
+    const reader = await a.user('reader')
+    const strategy = uniqueId('stale')
+    await a.strategy(strategy, owner)
+    await a.subscribe(reader, strategy)
+    // retained copies come with every new subscription; a queued message comes without the retain flag
+    const queued = (inbox: Inbox, topic: string): number => inbox.messages.filter((m) => m.topic === `strategy/${strategy}/${topic}` && !m.packet.retain).length
+    const clientId = uniqueId('reused-')
+    const durable = await clients.connect(a.mqttUrl, { password: reader.key, clientId, clean: false })
+    await subscribe(durable, [`strategy/${strategy}/#`])
+    await new Promise<void>((resolve) => durable.end(false, {}, () => resolve()))
+    const publisher = await clients.connect(a.mqttUrl, { password: owner.key, clientId: uniqueId('pub-') })
+    await publish(publisher, `strategy/${strategy}/AAPL`, signalBody({ description: 'queued for the old session' }))
+
+    // the same client id, clean: Aedes drops the queue; this session receives and acknowledges QoS 1 itself
+    const clean = await clients.connect(a.mqttUrl, { password: reader.key, clientId, clean: true })
+    const cleanInbox = new Inbox(clean)
+    await subscribe(clean, [`strategy/${strategy}/#`])
+    await publish(publisher, `strategy/${strategy}/MSFT`, signalBody({ description: 'to the clean session' }))
+    expect((await cleanInbox.next(`strategy/${strategy}/MSFT`)).json()).toMatchObject({ description: 'to the clean session' })
+    expect(queued(cleanInbox, 'AAPL')).toBe(0)
+    await new Promise<void>((resolve) => clean.end(false, {}, () => resolve()))
+
+    // a later persistent session with that id starts empty
+    const later = await clients.connect(a.mqttUrl, { password: reader.key, clientId, clean: false })
+    const laterInbox = new Inbox(later)
+    await subscribe(later, [`strategy/${strategy}/#`])
+    await publish(publisher, `strategy/${strategy}/TSLA`, signalBody({ description: 'after' }))
+    expect((await laterInbox.next(`strategy/${strategy}/TSLA`)).packet.retain).toBe(false)
+    expect(queued(laterInbox, 'AAPL')).toBe(0)
+    expect(queued(laterInbox, 'MSFT')).toBe(0)
+  })
 })
