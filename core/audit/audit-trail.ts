@@ -33,13 +33,16 @@ export interface AuditTrailOptions {
 
 /**
  * The audit table, written in batches off the hot path: `record` only appends to a
- * buffer; a timer (or a full buffer) writes it with one multi-row insert. Every entry
- * is also logged as a JSON line at `http` level.
+ * buffer; a full buffer is written at once as a batch of `maxBatch` rows, and a timer
+ * writes whatever else there is, so that under load every INSERT carries a full batch.
+ * Every entry is also logged as a JSON line at `http` level.
  */
 export class AuditTrail {
   private buffer: AuditEntry[] = []
   private timer?: NodeJS.Timeout
   private flushing: Promise<void> = Promise.resolve()
+  /** A write of full batches is queued and has not started yet. */
+  private fullBatchQueued = false
   private readonly flushIntervalMs: number
   private readonly maxBatch: number
   private readonly maxBuffered: number
@@ -64,17 +67,26 @@ export class AuditTrail {
       this.buffer.splice(0, this.buffer.length - this.maxBuffered)
       this.dropped++
     }
-    if (this.buffer.length >= this.maxBatch) void this.flush()
+    if (this.buffer.length >= this.maxBatch && !this.fullBatchQueued) {
+      this.fullBatchQueued = true
+      void this.enqueue(false)
+    }
   }
 
   /** Writes everything buffered so far; resolves when it is stored (or kept for retry). */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.writeBuffered())
+    return this.enqueue(true)
+  }
+
+  private enqueue(everything: boolean): Promise<void> {
+    this.flushing = this.flushing.then(() => this.writeBuffered(everything))
     return this.flushing
   }
 
-  private async writeBuffered(): Promise<void> {
-    while (this.buffer.length > 0) {
+  /** Writes batches while the buffer holds a full one (or, with `everything`, anything). */
+  private async writeBuffered(everything: boolean): Promise<void> {
+    if (!everything) this.fullBatchQueued = false
+    while (this.buffer.length >= (everything ? 1 : this.maxBatch)) {
       const batch = this.buffer.splice(0, this.maxBatch)
       try {
         await this.db.insertRows(AUDIT_TABLE, AUDIT_COLUMNS, batch.map((e) => [

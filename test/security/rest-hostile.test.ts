@@ -1,3 +1,4 @@
+import { connect as connectTcp } from 'node:net'
 import mqtt from 'mqtt'
 import { startTestHub, type TestHub, type TestUser } from '../helpers/hub'
 import { problemCode, rawHttp } from './hostile-helpers'
@@ -233,6 +234,24 @@ describe('REST hostile input', () => {
   }
 
   test.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => run(c))
+
+  test('a body that stops short of its Content-Length (the client goes away) stores nothing and is logged as 499', async () => {
+    const before = await hub.core.db.models.Signal.count()
+    const body = JSON.stringify(valid)
+    const socket = connectTcp(port, '127.0.0.1')
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
+    socket.write(`POST /api/v1/signals HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${publisher.key}\r\nContent-Type: application/json\r\nContent-Length: ${body.length + 40}\r\n\r\n${body}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const gone = new Promise((resolve) => socket.once('close', resolve))
+    socket.destroy()
+    await gone
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    await hub.core.audit.flush()
+    expect(await hub.core.db.models.Signal.count()).toBe(before)
+    const row = await hub.core.db.models.AuditLog.findOne({ where: { action: 'http.request', resource: 'POST /api/v1/signals' }, order: [['id', 'DESC']] })
+    expect(JSON.parse(row?.detail ?? '{}')).toMatchObject({ status: 499 })
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200)
+  })
 
   test('afterwards: /healthz answers, the tables are intact, a valid MQTT login works', async () => {
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200)

@@ -54,4 +54,24 @@ describe('AuditTrail', () => {
     await core.audit.flush()
     expect(await core.db.models.AuditLog.count({ where: { action: 'test.kept' } })).toBe(1)
   })
+
+  test('under a steady stream of entries every INSERT carries a full batch; the rest waits for the timer or a flush', async () => {
+    const inserts: number[] = []
+    const insertRows = core.db.insertRows.bind(core.db)
+    core.db.insertRows = async (table, columns, rows, transaction) => {
+      if (table === 'audit_logs') inserts.push(rows.length)
+      return await insertRows(table, columns, rows, transaction)
+    }
+    for (let i = 0; i < 350; i++) {
+      core.audit.record({ action: 'test.stream', result: 'ok', detail: { i } })
+      // the writes of earlier batches run while entries keep coming
+      if (i % 7 === 0) await new Promise((resolve) => setImmediate(resolve))
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(inserts).toEqual([100, 100, 100])
+    await core.audit.flush()
+    expect(inserts).toEqual([100, 100, 100, 50])
+    const rows = await core.db.models.AuditLog.findAll({ where: { action: 'test.stream' }, order: [['id', 'ASC']] })
+    expect(rows.map((r) => (JSON.parse(r.detail ?? '{}') as { i: number }).i)).toEqual(Array.from({ length: 350 }, (_, i) => i))
+  })
 })
