@@ -2,12 +2,12 @@
 /**
  * HTTP load generator (its own process): `concurrency` keep-alive connections, each
  * sending POSTs back to back (closed loop) for a warm-up and then a measured period.
- * Bodies are given per connection (connection i sends bodies[i % bodies.length]).
+ * Bodies are given per connection (connection i sends bodies[i % bodies.length]). The
+ * requests go through the minimal client of http-light.js.
  * Reports requests/s, items/s (items per request × requests), p50/p99 latency and
  * non-2xx answers.
  */
-const { Buffer } = require('node:buffer')
-const http = require('node:http')
+const { HttpConnection, postBytes } = require('./http-light')
 const { mark, sleep, runOnRequest } = require('./ipc')
 const { quantile, sortedCopy } = require('./stats')
 
@@ -16,8 +16,8 @@ const { quantile, sortedCopy } = require('./stats')
  *   itemsPerRequest: number, concurrency: number, warmupMs: number, durationMs: number }} o
  */
 async function run(o) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency })
-  const bodies = o.bodies.map((b) => Buffer.from(b))
+  const requests = o.bodies.map((b) => postBytes(o.host, o.port, o.path, o.headers, b))
+  const connections = []
   let measuring = false
   let stopped = false
   let ok = 0
@@ -25,43 +25,34 @@ async function run(o) {
   let firstError = null
   const latencies = []
 
-  const once = (body) => new Promise((resolve) => {
+  const once = async (connection, bytes) => {
     const started = process.hrtime.bigint()
-    const req = http.request({
-      host: o.host, port: o.port, path: o.path, method: 'POST', agent,
-      headers: { ...o.headers, 'content-type': 'application/json', 'content-length': body.length }
-    }, (res) => {
-      const chunks = []
-      res.on('data', (c) => chunks.push(c))
-      res.on('end', () => {
-        if (measuring) {
-          latencies.push(Number(process.hrtime.bigint() - started) / 1e6)
-          if (res.statusCode >= 200 && res.statusCode < 300) ok++
-          else {
-            failed++
-            firstError ??= `${res.statusCode} ${Buffer.concat(chunks).toString().slice(0, 300)}`
-          }
-        } else if (res.statusCode >= 300) {
-          firstError ??= `${res.statusCode} ${Buffer.concat(chunks).toString().slice(0, 300)}`
-        }
-        resolve('answered')
-      })
-    })
-    req.on('error', (err) => {
+    let res
+    try {
+      res = await connection.request(bytes)
+    } catch (err) {
       if (measuring) failed++
       firstError ??= err.message
-      resolve('unreachable')
-    })
-    req.end(body)
-  })
+      return 'unreachable'
+    }
+    if (measuring) {
+      latencies.push(Number(process.hrtime.bigint() - started) / 1e6)
+      if (res.status >= 200 && res.status < 300) ok++
+      else failed++
+    }
+    if (res.status >= 300) firstError ??= `${res.status} ${res.body.toString().slice(0, 300)}`
+    return 'answered'
+  }
 
   const workers = []
   for (let i = 0; i < o.concurrency; i++) {
-    const body = bodies[i % bodies.length]
+    const bytes = requests[i % requests.length]
+    const connection = new HttpConnection(o.host, o.port)
+    connections.push(connection)
     workers.push((async () => {
       while (!stopped) {
         // a refused connection fails at once: pause rather than spin while the server is away
-        if (await once(body) === 'unreachable') await sleep(10)
+        if (await once(connection, bytes) === 'unreachable') await sleep(10)
       }
     })())
   }
@@ -77,7 +68,7 @@ async function run(o) {
   await mark('end')
   stopped = true
   await Promise.all(workers)
-  agent.destroy()
+  for (const connection of connections) connection.close()
   const seconds = Number(t1 - t0) / 1e9
   const sorted = sortedCopy(latencies)
   return {
