@@ -31,7 +31,7 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 }
 
 /** HTTP_PORT's server: HTTPS (and WSS at /mqtt) when HTTPS_CERT and HTTPS_KEY are set, plain HTTP otherwise. */
-function createHttpServer(config: Config, app: ReturnType<typeof createHttpApp>['app']): Server {
+function createHttpServer(config: Config, app: ReturnType<typeof createHttpApp>['listener']): Server {
   if (config.HTTPS_CERT === undefined || config.HTTPS_KEY === undefined) return createServer(app)
   return createHttpsServer({ cert: readPem(config.HTTPS_CERT), key: readPem(config.HTTPS_KEY), minVersion: 'TLSv1.2' }, app)
 }
@@ -71,7 +71,7 @@ export async function startHub(config: Config, options: CoreOptions = {}): Promi
   core.signals.setSink(broker.sink)
   core.notifier.setSink(broker.sink)
   const bridge = createHttpApp(core)
-  const http = createHttpServer(config, bridge.app)
+  const http = createHttpServer(config, bridge.listener)
   broker.attachWebSocket(http)
   const mqttPorts = await broker.listen()
   const httpPort = await listen(http, config.HTTP_PORT, config.HOST)

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import express from 'express'
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import type { Core } from '../core/core'
@@ -12,6 +13,7 @@ import { rateLimit } from './middleware/rate-limit'
 import { requestId } from './middleware/request-id'
 import { requireJson } from './middleware/require-json'
 import { securityHeaders } from './middleware/security-headers'
+import { directListener } from './direct-route'
 import { registry } from './openapi'
 import { consoleRouter } from './routes/console.routes'
 import { docsRouter } from './routes/docs.routes'
@@ -23,6 +25,8 @@ import { SignalStreams } from './signal-streams'
 
 export interface HttpApp {
   app: express.Express
+  /** The HTTP server's request listener: `app`, with POST /api/v1/signals served directly (see directListener). */
+  listener: (req: IncomingMessage, res: ServerResponse) => void
   /** Ends open SSE streams and stops their timers; the server itself is closed by its owner. */
   close(): void
 }
@@ -33,7 +37,8 @@ export interface HttpApp {
  * behind authentication, rate limiting and JSON parsing; 404 and the error renderer last.
  * POST /api/v1/signals, the busiest route by far, is matched right after the headers,
  * through the same access log and guards as the rest of /api/v1 but without walking the
- * routers in between.
+ * routers in between; the server's `listener` goes further and runs that chain (headers
+ * included) without the router at all, for exactly that method and path.
  */
 export function createHttpApp(core: Core): HttpApp {
   const app = express()
@@ -55,7 +60,8 @@ export function createHttpApp(core: Core): HttpApp {
   api.use(managementRouter(core))
   api.use(keepRouteTemplate)
 
-  app.use(requestId, securityHeaders(), cors(core.config.CORS_ORIGINS))
+  const headers = [requestId, securityHeaders(), cors(core.config.CORS_ORIGINS)]
+  app.use(...headers)
   app.post('/api/v1/signals', access, ...guards, signals.ingest)
   app.use(healthRouter(core))
   app.use('/console', consoleRouter())
@@ -65,5 +71,6 @@ export function createHttpApp(core: Core): HttpApp {
   app.use(notFound)
   app.use(errorHandler)
 
-  return { app, close: () => streams.close() }
+  const listener = directListener(app, { method: 'POST', path: '/api/v1/signals', handlers: [...headers, access, ...guards, signals.ingest], onError: errorHandler })
+  return { app, listener, close: () => streams.close() }
 }
