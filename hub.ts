@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
-import { createHttpApp } from './bridge/app'
+import { createHttpApp, type HttpApp } from './bridge/app'
 import { readPem } from './broker/listeners/tls'
 import { createMqttBroker, type MqttBroker } from './broker/mqtt-broker'
 import type { Config } from './core/config'
@@ -31,9 +31,9 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 }
 
 /** HTTP_PORT's server: HTTPS (and WSS at /mqtt) when HTTPS_CERT and HTTPS_KEY are set, plain HTTP otherwise. */
-function createHttpServer(config: Config, app: ReturnType<typeof createHttpApp>['listener']): Server {
-  if (config.HTTPS_CERT === undefined || config.HTTPS_KEY === undefined) return createServer(app)
-  return createHttpsServer({ cert: readPem(config.HTTPS_CERT), key: readPem(config.HTTPS_KEY), minVersion: 'TLSv1.2' }, app)
+function createHttpServer(config: Config, bridge: HttpApp): Server {
+  if (config.HTTPS_CERT === undefined || config.HTTPS_KEY === undefined) return createServer(bridge.classes, bridge.listener)
+  return createHttpsServer({ ...bridge.classes, cert: readPem(config.HTTPS_CERT), key: readPem(config.HTTPS_KEY), minVersion: 'TLSv1.2' }, bridge.listener)
 }
 
 /** How long a stopping node waits for HTTP requests it already accepted. */
@@ -71,7 +71,7 @@ export async function startHub(config: Config, options: CoreOptions = {}): Promi
   core.signals.setSink(broker.sink)
   core.notifier.setSink(broker.sink)
   const bridge = createHttpApp(core)
-  const http = createHttpServer(config, bridge.listener)
+  const http = createHttpServer(config, bridge)
   broker.attachWebSocket(http)
   const mqttPorts = await broker.listen()
   const httpPort = await listen(http, config.HTTP_PORT, config.HOST)

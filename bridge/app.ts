@@ -13,7 +13,7 @@ import { rateLimit } from './middleware/rate-limit'
 import { requestId } from './middleware/request-id'
 import { requireJson } from './middleware/require-json'
 import { securityHeaders } from './middleware/security-headers'
-import { directListener } from './direct-route'
+import { directListener, expressServerClasses, type ServerClasses } from './direct-route'
 import { registry } from './openapi'
 import { consoleRouter } from './routes/console.routes'
 import { docsRouter } from './routes/docs.routes'
@@ -27,6 +27,8 @@ export interface HttpApp {
   app: express.Express
   /** The HTTP server's request listener: `app`, with POST /api/v1/signals served directly (see directListener). */
   listener: (req: IncomingMessage, res: ServerResponse) => void
+  /** The request and response classes to create the HTTP server with (`createServer(classes, listener)`). */
+  classes: ServerClasses
   /** Ends open SSE streams and stops their timers; the server itself is closed by its owner. */
   close(): void
 }
@@ -71,6 +73,7 @@ export function createHttpApp(core: Core): HttpApp {
   app.use(notFound)
   app.use(errorHandler)
 
-  const listener = directListener(app, { method: 'POST', path: '/api/v1/signals', handlers: [...headers, access, ...guards, signals.ingest], onError: errorHandler })
-  return { app, listener, close: () => streams.close() }
+  const classes = expressServerClasses(app)
+  const listener = directListener(app, { method: 'POST', path: '/api/v1/signals', handlers: [...headers, access, ...guards, signals.ingest], onError: errorHandler }, classes)
+  return { app, listener, classes, close: () => streams.close() }
 }

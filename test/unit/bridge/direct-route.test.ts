@@ -1,11 +1,13 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
-import { directListener } from '../../../bridge/direct-route'
+import { directListener, expressServerClasses } from '../../../bridge/direct-route'
 
 describe('directListener: one route served without the router', () => {
   let server: Server
+  let plain: Server
   let base: string
+  let plainBase: string
   let mode = 'ok'
   const calls: string[] = []
 
@@ -35,17 +37,24 @@ describe('directListener: one route served without the router', () => {
       if (res.headersSent) { next(err); return }
       res.status(418).json({ error: err.message })
     }
-    server = createServer(directListener(app, { method: 'POST', path: '/x', handlers: [first, second, last], onError }))
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const route = { method: 'POST', path: '/x', handlers: [first, second, last], onError }
+    const classes = expressServerClasses(app)
+    server = createServer(classes, directListener(app, route, classes))
+    // a server without the classes: the listener gives the objects their prototypes itself
+    plain = createServer(directListener(app, route))
+    for (const s of [server, plain]) await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    plainBase = `http://127.0.0.1:${(plain.address() as AddressInfo).port}`
   })
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  afterAll(async () => {
+    for (const s of [server, plain]) await new Promise<void>((resolve) => s.close(() => resolve()))
+  })
   beforeEach(() => { mode = 'ok'; calls.length = 0 })
 
   const post = (path: string, headers: Record<string, string> = {}): Promise<Response> => fetch(`${base}${path}`, { method: 'POST', headers, body: '{}' })
 
-  test('runs the handlers in order with Express request and response objects', async () => {
-    const res = await post('/x', { 'x-in': 'hello' })
+  test.each([['made with the classes', true], ['made without them', false]])('runs the handlers in order with Express request and response objects (%s)', async (_name, withClasses) => {
+    const res = await fetch(`${withClasses ? base : plainBase}/x`, { method: 'POST', headers: { 'x-in': 'hello' }, body: '{}' })
     expect(res.status).toBe(201)
     expect(res.headers.get('x-first')).toBe('hello')
     expect(await res.json()).toEqual({ from: 'direct', route: '/x', params: {} })
