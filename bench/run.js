@@ -17,7 +17,7 @@ const { randomBytes } = require('node:crypto')
 const { mkdtempSync, rmSync } = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { startServer, externalServer, runLoad } = require('./servers')
+const { startServer, externalServer, runLoad, settle, databasePid } = require('./servers')
 const { provision } = require('./provision')
 const { median, round } = require('./stats')
 const { createScratchMysql, cleanRedisPrefix } = require('./scratch')
@@ -130,6 +130,10 @@ async function main() {
       started[key] = await promise
       servers.push(started[key])
     }
+    // before each measured run: wait (at most 1.5 s) until the servers and a local database are quiet
+    const dbPid = mysql === null ? null : databasePid()
+    let settleMs = 0
+    const quiet = async () => { settleMs += await settle(servers, { dbPid }) }
     log('provisioning')
     const ingestStrategies = Array.from({ length: INGEST.strategies }, (_, i) => `bench-ingest-${i}`)
     const users = {}
@@ -156,6 +160,7 @@ async function main() {
       for (const qos of [0, 1]) {
         for (const target of targets) {
           if (overBudget(`fanout ${target.key} qos${qos} rep ${rep + 1}`)) continue
+          await quiet()
           const r = await runLoad('fanout-load.js', fanoutOptions(target, qos, rep), target.server)
           r.cpu_us_per_delivery = r.server_cpu_us / r.deliveries
           ;(fanout[`${target.key}:${qos}`] ??= []).push(r)
@@ -182,6 +187,7 @@ async function main() {
             if (!batch) return JSON.stringify(signalBody(strategy, i))
             return JSON.stringify({ signals: Array.from({ length: INGEST.batchSize }, (_, n) => signalBody(strategy, n)) })
           })
+          await quiet()
           const r = await runLoad('http-load.js', {
             host: '127.0.0.1', port: target.server.ports.http, path: target.path, headers: target.headers, bodies,
             itemsPerRequest: batch ? INGEST.batchSize : 1, concurrency, warmupMs: rep === 0 && kind === 'single' && target.key !== 'hello' ? INGEST.firstWarmupMs : INGEST.warmupMs, durationMs: INGEST.durationMs
@@ -199,6 +205,7 @@ async function main() {
     for (let rep = 0; rep < (ONLY.has('e2e') ? REPS : 0); rep++) {
       if (overBudget(`e2e rep ${rep + 1}`)) continue
       const hub = started[e2eKey]
+      await quiet()
       const r = await runLoad('e2e-load.js', {
         mqtt: { host: '127.0.0.1', port: hub.ports.mqtt }, subscriber: credsOf(users[e2eKey]).subscribers[0],
         http: { host: '127.0.0.1', port: hub.ports.http }, publisherKey: users[e2eKey].publisher.password,
@@ -243,7 +250,8 @@ async function main() {
       await hub.stop()
     }
 
-    report({ fanout, targets, ingest, e2e, e2eKey, scale, mysql: mysql !== null, redis: redisUrl !== undefined, mosquitto: mosquittoUrl !== undefined })
+    log(`waited ${(settleMs / 1000).toFixed(1)} s in all for quiet servers before the runs`)
+    report({ fanout, targets, ingest, e2e, e2eKey, scale, settleMs, mysql: mysql !== null, redis: redisUrl !== undefined, mosquitto: mosquittoUrl !== undefined })
   } finally {
     await stopAll()
     clearTimeout(hardStop)
@@ -332,6 +340,7 @@ function report(r) {
       raw[`fanout_${t.key}_qos${qos}_cpu_us_per_delivery`] = round(f(t.key, qos, 'cpu_us_per_delivery'), 2)
     }
   }
+  raw.settle_seconds = round(r.settleMs / 1000, 1)
   raw.seconds = round((Date.now() - began) / 1000, 1)
   raw.database = r.mysql ? 'mariadb+sqlite' : 'sqlite'
   process.stdout.write(JSON.stringify({ ...summary, raw }) + '\n')

@@ -179,4 +179,41 @@ function runLoad(script, options, server, onMark) {
   })
 }
 
-module.exports = { startServer, externalServer, runLoad }
+/** The pid of a local MariaDB/MySQL server, for its CPU time; null when it cannot be found. */
+function databasePid() {
+  for (const name of ['mariadbd', 'mysqld']) {
+    try {
+      const pids = execFileSync('pidof', [name], { encoding: 'utf8' }).trim().split(/\s+/)
+      if (pids.length === 1) return Number(pids[0])
+    } catch {
+      // not running under that name
+    }
+  }
+  return null
+}
+
+/**
+ * Waits until the servers (and a local database server, `databasePid`) are quiet: together
+ * under `quietPct` % of one core over a `windowMs` window, or `maxMs` have passed. A run
+ * ends with work still queued in the servers (outbox hand-offs, audit batches, InnoDB
+ * purge); without this, the next scenario would be measured while that finishes.
+ * Resolves with the milliseconds waited.
+ */
+async function settle(servers, { windowMs = 100, quietPct = 10, maxMs = 1500, dbPid = null } = {}) {
+  const started = Date.now()
+  const total = async () => {
+    let sum = dbPid === null ? 0 : procCpuMicros(dbPid)
+    for (const server of servers) sum += await server.cpuMicros()
+    return sum
+  }
+  let before = await total()
+  while (Date.now() - started < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, windowMs))
+    const now = await total()
+    if ((now - before) / (windowMs * 1000) * 100 < quietPct) break
+    before = now
+  }
+  return Date.now() - started
+}
+
+module.exports = { startServer, externalServer, runLoad, settle, databasePid }
