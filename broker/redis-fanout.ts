@@ -107,7 +107,8 @@ export interface PublishFailures {
  * mqemitter-redis included) receives exactly what it would have; only the client-side
  * work per message (a command, a promise, a buffer) is shared across the batch. If the
  * server refuses the script itself, that batch is sent again message by message, and so
- * is everything after it.
+ * is everything after it (once, at that moment, a message sent alone in a later turn may
+ * overtake the batch being sent again).
  */
 export class PublishBatcher {
   private queue: Array<string | Buffer> = []

@@ -10,14 +10,21 @@ interface BodyParserError extends Error {
   status?: number
 }
 
+/** The body errors both paths (body-parser's and the plain one) answer with. */
+const bodyError = {
+  notUtf8: (cause: unknown) => new AppError('malformed_json', 'the request body is not valid UTF-8', { cause }),
+  notJson: (cause: unknown) => new AppError('malformed_json', 'the request body is not valid JSON', { cause }),
+  unreadable: (cause?: unknown) => new AppError('bad_request', 'the request body could not be read', { cause })
+}
+
 function translate(err: BodyParserError): AppError {
   switch (err.type) {
-    case 'entity.verify.failed': return new AppError('malformed_json', 'the request body is not valid UTF-8', { cause: err })
-    case 'entity.parse.failed': return new AppError('malformed_json', 'the request body is not valid JSON', { cause: err })
+    case 'entity.verify.failed': return bodyError.notUtf8(err)
+    case 'entity.parse.failed': return bodyError.notJson(err)
     case 'entity.too.large': return new AppError('payload_too_large', `the request body is larger than ${MAX_BODY_BYTES} bytes`, { cause: err })
     case 'encoding.unsupported':
     case 'charset.unsupported': return new AppError('unsupported_media_type', err.message, { cause: err })
-    default: return new AppError('bad_request', 'the request body could not be read', { cause: err })
+    default: return bodyError.unreadable(err)
   }
 }
 
@@ -72,25 +79,25 @@ function readPlain(req: IncomingMessage, length: number, done: (err: AppError | 
   }
   const onEnd = (): void => {
     if (received !== length) {
-      finish(new AppError('bad_request', 'the request body could not be read'))
+      finish(bodyError.unreadable())
       return
     }
     let text: string
     try {
       text = utf8.decode(body)
     } catch (cause) {
-      finish(new AppError('malformed_json', 'the request body is not valid UTF-8', { cause }))
+      finish(bodyError.notUtf8(cause))
       return
     }
     try {
       if (!objectOrArray(text)) throw new SyntaxError('a JSON body must be an object or an array')
       finish(undefined, JSON.parse(text))
     } catch (cause) {
-      finish(new AppError('malformed_json', 'the request body is not valid JSON', { cause }))
+      finish(bodyError.notJson(cause))
     }
   }
   // the connection closed before the whole body arrived
-  const onClose = (): void => finish(new AppError('bad_request', 'the request body could not be read'))
+  const onClose = (): void => finish(bodyError.unreadable())
   req.on('data', onData)
   req.once('end', onEnd)
   req.once('close', onClose)
