@@ -175,17 +175,22 @@ export class SignalStore {
   /**
    * One round trip for a group whose ids follow from the INSERT (`step`) and which has no
    * idempotency key (whose record lists the seqs before they are known):
-   * `START TRANSACTION; UPDATE strategies …; SET @seq_0 = (SELECT last_seq …), @seq_1 = …;
-   * INSERT INTO signals … (seq = @seq_i - k) …; INSERT INTO signal_outbox …; SELECT last_seq …; COMMIT`.
-   * The server works each row's seq out from its strategy's new last_seq; the final SELECT
-   * tells this side the same numbers. A strategy deleted meanwhile leaves its variable
-   * NULL and the INSERT fails on the NOT NULL seq (see `missingSeq`).
+   * `START TRANSACTION; SET @seq_0 = NULL, …; UPDATE strategies SET last_seq = CASE id WHEN …
+   * THEN (@seq_i := last_seq + n) … END …; INSERT INTO signals … (seq = @seq_i - k) …;
+   * INSERT INTO signal_outbox …; SELECT @seq_0, …; COMMIT`. The UPDATE leaves each
+   * strategy's new last_seq in a variable as it takes the seqs (reading them back with one
+   * subquery each cost the server a quarter of the group's CPU); the server works each row's
+   * seq out from it, and the final SELECT tells this side the same numbers. A strategy
+   * deleted meanwhile leaves its variable NULL and the INSERT fails on the NOT NULL seq
+   * (see `missingSeq`).
    */
   private async writeInOneTrip(group: StoreRequest[], plan: GroupPlan, batch: BatchConnection, step: number): Promise<SignalView[][]> {
     const strategies = [...plan.byStrategy.keys()]
-    const variable = new Map(strategies.map((id, i) => [id, `@signalhub_seq_${i}`]))
-    const { update, select } = this.reserveStatements(plan)
-    const set = `SET ${strategies.map((id) => `${variable.get(id)} = (SELECT last_seq FROM strategies WHERE id = ${this.db.literal(id)})`).join(', ')}`
+    const variables = strategies.map((_id, i) => `@signalhub_seq_${i}`)
+    const variable = new Map(strategies.map((id, i) => [id, variables[i]]))
+    const { update } = this.reserveStatements(plan, variables)
+    // a variable keeps its value for the connection's life: cleared, so a strategy the UPDATE misses leaves NULL
+    const clear = `SET ${variables.map((v) => `${v} = NULL`).join(', ')}`
     // seqs counted from 0 in each strategy's run; the server's value is last_seq - (run length - 1 - k)
     const draft = this.layout(group, plan, new Map(strategies.map((id) => [id, 0])))
     const seqColumn = SIGNAL_COLUMNS.indexOf('seq')
@@ -195,10 +200,11 @@ export class SignalStore {
       own[seqColumn] = new SqlExpression(`${variable.get(row.strategy_id)} - ${runLength - 1 - row.seq}`)
       return own
     })
-    const statements = ['START TRANSACTION', update, set, this.db.insertStatement('signals', SIGNAL_COLUMNS, values), this.outboxStatement(draft, step), select, 'COMMIT']
+    const statements = ['START TRANSACTION', clear, update, this.db.insertStatement('signals', SIGNAL_COLUMNS, values), this.outboxStatement(draft, step), `SELECT ${variables.join(', ')}`, 'COMMIT']
     const results = await batch.transactionInOneTrip(statements.join('; '))
     const inserted = results[3] as { insertId?: number }
-    const laid = this.layout(group, plan, this.firstSeqs(plan, results[5]))
+    const [taken] = results[5] as Array<Record<string, number | string | null>>
+    const laid = this.layout(group, plan, this.firstSeqs(plan, strategies.map((id, i) => ({ id, last_seq: taken[variables[i]] }))))
     return this.finish(group, laid, inserted.insertId, step)
   }
 
@@ -238,14 +244,19 @@ export class SignalStore {
   /**
    * Takes the next sequence numbers of every strategy in the plan with one UPDATE (which
    * locks their rows, in primary-key order, until commit); the SELECT reads where each now
-   * stands. Built from literals: both run for every group.
+   * stands. With `into` (MySQL user variables, one per strategy in plan order), the UPDATE
+   * also assigns each strategy's new last_seq to its variable. Built from literals: both run
+   * for every group.
    */
-  private reserveStatements(plan: GroupPlan): { update: string, select: string } {
+  private reserveStatements(plan: GroupPlan, into?: readonly string[]): { update: string, select: string } {
     const ids = [...plan.byStrategy.keys()]
     const list = ids.map((id) => this.db.literal(id)).join(', ')
-    const steps = ids.map((id) => `WHEN ${this.db.literal(id)} THEN ${(plan.byStrategy.get(id) as unknown[]).length}`).join(' ')
+    const steps = ids.map((id, i) => {
+      const next = `last_seq + ${(plan.byStrategy.get(id) as unknown[]).length}`
+      return `WHEN ${this.db.literal(id)} THEN ${into === undefined ? next : `(${into[i]} := ${next})`}`
+    }).join(' ')
     return {
-      update: `UPDATE strategies SET last_seq = last_seq + CASE id ${steps} END, updated_at = ${this.db.literal(plan.now)} WHERE id IN (${list})`,
+      update: `UPDATE strategies SET last_seq = CASE id ${steps} END, updated_at = ${this.db.literal(plan.now)} WHERE id IN (${list})`,
       select: `SELECT id, last_seq FROM strategies WHERE id IN (${list})`
     }
   }
