@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto'
 
 /**
  * API key format: `shk_<prefix>_<secret>`. The 12-character prefix is public: it is
@@ -27,7 +27,7 @@ function randomPrefix(): string {
 }
 
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex')
+  return hash('sha256', key, 'hex')
 }
 
 /** The public prefix that finds `key`: embedded in generated keys, derived from the hash otherwise. */
