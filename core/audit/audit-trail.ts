@@ -89,7 +89,8 @@ export class AuditTrail {
     while (this.buffer.length >= (everything ? 1 : this.maxBatch)) {
       const batch = this.buffer.splice(0, this.maxBatch)
       try {
-        await this.db.insertRows(AUDIT_TABLE, AUDIT_COLUMNS, batch.map((e) => [
+        const insert = batch.length === this.maxBatch ? this.db.insertRowsPrepared.bind(this.db) : this.db.insertRows.bind(this.db)
+        await insert(AUDIT_TABLE, AUDIT_COLUMNS, batch.map((e) => [
           e.at ?? new Date(),
           e.userId ?? null,
           e.actor?.slice(0, 100) ?? null,

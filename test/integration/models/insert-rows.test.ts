@@ -1,4 +1,4 @@
-import { Database } from '../../../models/database'
+import { Database, type SqlValue } from '../../../models/database'
 import { migrate } from '../../../models/migrate'
 import { scratchDatabase, type ScratchDatabase } from '../../helpers/database'
 
@@ -49,6 +49,22 @@ describe('Database.insertRows', () => {
 
   test('a number that is not finite is refused before anything is written', async () => {
     await expect(db.insertRows('audit_logs', columns, [[new Date(), 'nan.check', 'ok', Number.NaN, null]])).rejects.toThrow(TypeError)
+    await expect(db.insertRowsPrepared('audit_logs', columns, [[new Date(), 'nan.check', 'ok', Number.POSITIVE_INFINITY, null]])).rejects.toThrow(TypeError)
     expect(await db.models.AuditLog.count({ where: { action: 'nan.check' } })).toBe(0)
+  })
+
+  test('insertRowsPrepared writes the same values as insertRows, again and again with one statement', async () => {
+    const texts = ["it's", 'a\\b', 'nul\u0000byte', 'ctrl-z \u001a', 'x\'); DELETE FROM audit_logs; --', '$1 $2', '行情 📈', '']
+    const at = new Date('2026-11-21T01:02:03.456Z')
+    const rows = (tag: string) => texts.map((t, i): SqlValue[] => [at, tag, 'ok', i, t])
+    await db.insertRows('audit_logs', columns, rows('plain.check'))
+    for (let n = 0; n < 3; n++) await db.insertRowsPrepared('audit_logs', columns, rows('prepared.check'))
+    await db.insertRowsPrepared('audit_logs', columns, [[at, 'prepared.bool', 'ok', null, true], [at, 'prepared.bool', 'ok', null, false]])
+    const read = async (action: string) => (await db.models.AuditLog.findAll({ where: { action }, order: [['id', 'ASC']] }))
+      .map((r) => [r.at.toISOString(), r.user_id, r.detail])
+    const plain = await read('plain.check')
+    expect(plain).toEqual(texts.map((t, i) => [at.toISOString(), i, t]))
+    expect(await read('prepared.check')).toEqual([...plain, ...plain, ...plain])
+    expect((await read('prepared.bool')).map((r) => r[2])).toEqual(['1', '0'])
   })
 })

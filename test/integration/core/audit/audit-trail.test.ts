@@ -55,12 +55,17 @@ describe('AuditTrail', () => {
     expect(await core.db.models.AuditLog.count({ where: { action: 'test.kept' } })).toBe(1)
   })
 
-  test('under a steady stream of entries every INSERT carries a full batch; the rest waits for the timer or a flush', async () => {
-    const inserts: number[] = []
+  test('under a steady stream of entries every INSERT carries a full batch, as the prepared statement; the rest waits for the timer or a flush', async () => {
+    const inserts: string[] = []
     const insertRows = core.db.insertRows.bind(core.db)
+    const insertRowsPrepared = core.db.insertRowsPrepared.bind(core.db)
     core.db.insertRows = async (table, columns, rows, transaction) => {
-      if (table === 'audit_logs') inserts.push(rows.length)
+      if (table === 'audit_logs') inserts.push(`${rows.length}`)
       return await insertRows(table, columns, rows, transaction)
+    }
+    core.db.insertRowsPrepared = async (table, columns, rows) => {
+      if (table === 'audit_logs') inserts.push(`${rows.length} prepared`)
+      return await insertRowsPrepared(table, columns, rows)
     }
     for (let i = 0; i < 350; i++) {
       core.audit.record({ action: 'test.stream', result: 'ok', detail: { i } })
@@ -68,9 +73,9 @@ describe('AuditTrail', () => {
       if (i % 7 === 0) await new Promise((resolve) => setImmediate(resolve))
     }
     await new Promise((resolve) => setTimeout(resolve, 50))
-    expect(inserts).toEqual([100, 100, 100])
+    expect(inserts).toEqual(['100 prepared', '100 prepared', '100 prepared'])
     await core.audit.flush()
-    expect(inserts).toEqual([100, 100, 100, 50])
+    expect(inserts).toEqual(['100 prepared', '100 prepared', '100 prepared', '50'])
     const rows = await core.db.models.AuditLog.findAll({ where: { action: 'test.stream' }, order: [['id', 'ASC']] })
     expect(rows.map((r) => (JSON.parse(r.detail ?? '{}') as { i: number }).i)).toEqual(Array.from({ length: 350 }, (_, i) => i))
   })
