@@ -1,4 +1,4 @@
-import type { Database } from '../../models/database'
+import type { Database, SqlValue } from '../../models/database'
 import type { AuditResult } from '../../models/audit-log.model'
 import { logger } from '../logger'
 
@@ -31,14 +31,32 @@ export interface AuditTrailOptions {
   maxBuffered?: number
 }
 
+/** An entry as the row it is written as: values in AUDIT_COLUMNS order, cut to their columns. */
+function toRow(e: AuditEntry, at: Date): SqlValue[] {
+  return [
+    at,
+    e.userId ?? null,
+    e.actor?.slice(0, 100) ?? null,
+    e.action.slice(0, 64),
+    e.resource?.slice(0, 255) ?? null,
+    e.result,
+    e.ip?.slice(0, 64) ?? null,
+    e.clientId?.slice(0, 128) ?? null,
+    e.requestId?.slice(0, 64) ?? null,
+    e.detail === undefined ? null : JSON.stringify(e.detail)
+  ]
+}
+
 /**
- * The audit table, written in batches off the hot path: `record` only appends to a
- * buffer; a full buffer is written at once as a batch of `maxBatch` rows, and a timer
+ * The audit table, written in batches off the hot path: `record` turns the entry into its
+ * row and appends it to a buffer (a row of flat values, not the entry's objects, is what
+ * waits there: under load entries wait long enough for the garbage collector to copy
+ * them); a full buffer is written at once as a batch of `maxBatch` rows, and a timer
  * writes whatever else there is, so that under load every INSERT carries a full batch.
  * Every entry is also logged as a JSON line at `http` level.
  */
 export class AuditTrail {
-  private buffer: AuditEntry[] = []
+  private buffer: SqlValue[][] = []
   private timer?: NodeJS.Timeout
   private flushing: Promise<void> = Promise.resolve()
   /** A write of full batches is queued and has not started yet. */
@@ -60,9 +78,9 @@ export class AuditTrail {
   }
 
   record(entry: AuditEntry): void {
-    const withTime = { ...entry, at: entry.at ?? new Date() }
-    if (logger.isLevelEnabled('http')) logger.http('audit', { audit: { ...withTime, at: withTime.at.toISOString() } })
-    this.buffer.push(withTime)
+    const at = entry.at ?? new Date()
+    if (logger.isLevelEnabled('http')) logger.http('audit', { audit: { ...entry, at: at.toISOString() } })
+    this.buffer.push(toRow(entry, at))
     if (this.buffer.length > this.maxBuffered) {
       this.buffer.splice(0, this.buffer.length - this.maxBuffered)
       this.dropped++
@@ -89,19 +107,8 @@ export class AuditTrail {
     while (this.buffer.length >= (everything ? 1 : this.maxBatch)) {
       const batch = this.buffer.splice(0, this.maxBatch)
       try {
-        const insert = batch.length === this.maxBatch ? this.db.insertRowsPrepared.bind(this.db) : this.db.insertRows.bind(this.db)
-        await insert(AUDIT_TABLE, AUDIT_COLUMNS, batch.map((e) => [
-          e.at ?? new Date(),
-          e.userId ?? null,
-          e.actor?.slice(0, 100) ?? null,
-          e.action.slice(0, 64),
-          e.resource?.slice(0, 255) ?? null,
-          e.result,
-          e.ip?.slice(0, 64) ?? null,
-          e.clientId?.slice(0, 128) ?? null,
-          e.requestId?.slice(0, 64) ?? null,
-          e.detail === undefined ? null : JSON.stringify(e.detail)
-        ]))
+        if (batch.length === this.maxBatch) await this.db.insertRowsPrepared(AUDIT_TABLE, AUDIT_COLUMNS, batch)
+        else await this.db.insertRows(AUDIT_TABLE, AUDIT_COLUMNS, batch)
       } catch (err) {
         this.buffer.unshift(...batch)
         logger.warn('audit: could not write a batch, will retry', { err: (err as Error).message, pending: this.buffer.length })
