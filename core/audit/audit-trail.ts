@@ -43,8 +43,17 @@ function toRow(e: AuditEntry, at: Date): SqlValue[] {
     e.ip?.slice(0, 64) ?? null,
     e.clientId?.slice(0, 128) ?? null,
     e.requestId?.slice(0, 64) ?? null,
-    e.detail === undefined ? null : JSON.stringify(e.detail)
+    e.detail === undefined ? null : detailJson(e.detail)
   ]
+}
+
+/** The detail as JSON; one that cannot be (a BigInt, a cycle) is replaced by a note, so that the entry is still written. */
+function detailJson(detail: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(detail)
+  } catch (err) {
+    return JSON.stringify({ unserialisable_detail: (err as Error).message })
+  }
 }
 
 /**

@@ -46,6 +46,18 @@ describe('AuditTrail', () => {
     expect(rows.map((r) => (JSON.parse(r.detail ?? '{}') as { t: string }).t)).toEqual(texts)
   })
 
+  test('a detail that cannot be JSON is replaced by a note; the entry and those after it are written', async () => {
+    const cycle: Record<string, unknown> = {}
+    cycle.self = cycle
+    core.audit.record({ action: 'test.bigint', result: 'ok', detail: { n: 10n } })
+    core.audit.record({ action: 'test.cycle', result: 'ok', detail: cycle })
+    core.audit.record({ action: 'test.after', result: 'ok', detail: { i: 1 } })
+    await core.audit.flush()
+    const rows = (await core.db.models.AuditLog.findAll({ order: [['id', 'ASC']] })).filter((r) => r.action.startsWith('test.'))
+    expect(rows.map((r) => r.action)).toEqual(['test.bigint', 'test.cycle', 'test.after'])
+    expect(rows.map((r) => Object.keys(JSON.parse(r.detail ?? '{}') as object))).toEqual([['unserialisable_detail'], ['unserialisable_detail'], ['i']])
+  })
+
   test('a batch that cannot be written is kept and written by a later flush', async () => {
     await core.db.sequelize.getQueryInterface().renameTable('audit_logs', 'audit_logs_away')
     core.audit.record({ action: 'test.kept', result: 'ok' })
