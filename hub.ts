@@ -6,9 +6,7 @@ import { readPem } from './broker/listeners/tls'
 import { createMqttBroker, type MqttBroker } from './broker/mqtt-broker'
 import type { Config } from './core/config'
 import { createCore, type Core, type CoreOptions } from './core/core'
-import { startScheduler } from './core/jobs/scheduler'
 import { logger } from './core/logger'
-import { startOutbox } from './core/signals/outbox'
 
 /** A running Signal Hub node: the core, the MQTT broker and the HTTP server around them. */
 export interface Hub {
@@ -76,8 +74,8 @@ export async function startHub(config: Config, options: CoreOptions = {}): Promi
   const mqttPorts = await broker.listen()
   const httpPort = await listen(http, config.HTTP_PORT, config.HOST)
   const ports = { http: httpPort, ...mqttPorts }
-  const stopJobs = config.JOBS_ENABLED ? startScheduler(core) : async () => undefined
-  const outbox = startOutbox(core.signals)
+  const stopJobs = config.JOBS_ENABLED ? core.jobs.start() : async () => undefined
+  const outbox = core.outbox.start()
   logger.info('signal hub listening', { host: config.HOST, ...ports, https: config.HTTPS_CERT !== undefined, websocket: `/mqtt on ${httpPort}`, redis: config.REDIS_URL !== undefined })
 
   const inFlight = trackRequests(http)

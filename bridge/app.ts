@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import express from 'express'
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import type { Core } from '../core/core'
-import { SignalHistory } from '../core/signals/signal-history'
 import { accessLog, keepRouteTemplate } from './middleware/access-log'
 import { authenticate } from './middleware/authenticate'
 import { cors } from './middleware/cors'
@@ -48,7 +47,7 @@ export function createHttpApp(core: Core): HttpApp {
   app.set('trust proxy', core.config.TRUST_PROXY)
   app.set('query parser', 'simple')
 
-  const history = new SignalHistory(core.db, core.policy)
+  const { history } = core
   const streams = new SignalStreams(core, history)
   const docs = new OpenAPIRegistry([registry])
 

@@ -1,6 +1,5 @@
 import type { Aedes } from 'aedes'
 import type { Core } from '../core/core'
-import type { ClientBindings } from './client-bindings'
 import type { LoginThrottle } from './limits/login-throttle'
 import type { SessionRegistry, Trust } from './session-registry'
 
@@ -9,7 +8,6 @@ export interface BrokerContext {
   core: Core
   aedes: Aedes
   sessions: SessionRegistry
-  bindings: ClientBindings
   throttle: LoginThrottle
   /** Which proxies' `X-Forwarded-For` is believed for MQTT over WebSocket (TRUST_PROXY). */
   trust: Trust

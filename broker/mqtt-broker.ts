@@ -4,7 +4,6 @@ import type { Core } from '../core/core'
 import { logger } from '../core/logger'
 import type { MessageSink } from '../core/signals/signal-service'
 import type { BrokerContext } from './broker-context'
-import { ClientBindings } from './client-bindings'
 import { authenticate } from './hooks/authenticate'
 import { authorizeForward } from './hooks/authorize-forward'
 import { authorizePublish } from './hooks/authorize-publish'
@@ -54,7 +53,6 @@ export async function createMqttBroker(core: Core): Promise<MqttBroker> {
     core,
     aedes,
     sessions: new SessionRegistry(),
-    bindings: new ClientBindings(core.db, core.now),
     throttle: LoginThrottle.create(core),
     trust: compileTrust(config.TRUST_PROXY),
     persistence: (aedes as unknown as { persistence: BrokerContext['persistence'] }).persistence

@@ -20,7 +20,6 @@ const MAX_TIMER_MS = 2_147_483_647
  * - policy reload (permissions, strategies, subscriptions): each session's filters are
  *   re-checked; a filter no longer allowed is unsubscribed, removed from the stored
  *   session, and announced on `users/<id>/notices` as `subscription_removed`.
- * - `{kind:'client-binding'}`: the cached owner of that client id is dropped.
  *
  * Returns a function that stops watching.
  */
@@ -35,9 +34,6 @@ export function watchRevocations(ctx: BrokerContext): () => void {
         break
       case 'user':
         recheck(sessions.forUser(change.userId), 'user changed')
-        break
-      case 'client-binding':
-        ctx.bindings.forget(change.clientId)
         break
       case 'policy':
         break
@@ -62,8 +58,8 @@ export function watchRevocations(ctx: BrokerContext): () => void {
     expiryTimers.delete(session)
     const keyId = session.principal.keyId
     if (keyId === null) return
-    core.db.models.ApiKey.findByPk(keyId, { attributes: ['expires_at'] }).then((key) => {
-      const expiresAt = key?.expires_at?.getTime()
+    core.keys.expiresAt(keyId).then((expiry) => {
+      const expiresAt = expiry?.getTime()
       if (expiresAt === undefined || session.closing || session.client.closed) return
       const timer = setTimeout(() => {
         expiryTimers.delete(session)

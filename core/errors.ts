@@ -1,3 +1,5 @@
+import { isDatabaseUnavailable } from '../models/database'
+
 /**
  * The closed catalogue of errors Signal Hub reports. Every refusal, on either door,
  * is an `AppError` with one of these codes: REST renders it once as
@@ -70,7 +72,20 @@ export function isAppError(err: unknown): err is AppError {
 }
 
 /** Any thrown value as an AppError; unknown failures become `internal` and keep their cause. */
+/** Seconds a client is told to wait (Retry-After) when the database cannot be reached. */
+const DATABASE_RETRY_AFTER_SECONDS = 5
+
+/** The database cannot be reached: 503 with Retry-After on REST, CONNACK 3 / no PUBACK on MQTT. */
+export function databaseUnavailable(cause: unknown): AppError {
+  return new AppError('service_unavailable', 'the database cannot be reached; nothing was stored, retry shortly', {
+    cause,
+    headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) }
+  })
+}
+
+/** Any error as a catalogue error: a database that cannot be reached is service_unavailable, anything unknown internal. */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err
+  if (isDatabaseUnavailable(err)) return databaseUnavailable(err)
   return new AppError('internal', undefined, { cause: err })
 }

@@ -1,6 +1,5 @@
 import { ConfigError, loadConfig } from '../core/config'
-import { Database } from '../models/database'
-import { migrate } from '../models/migrate'
+import { migrateDatabase } from '../core/core'
 
 /** `npm run migrate`: applies pending migrations to DATABASE_URL and prints what it applied. */
 async function main(): Promise<number> {
@@ -14,14 +13,9 @@ async function main(): Promise<number> {
     }
     throw err
   }
-  const db = new Database(url)
-  try {
-    const applied = await migrate(db)
-    process.stdout.write(applied.length === 0 ? 'database is up to date\n' : `applied: ${applied.join(', ')}\n`)
-    return 0
-  } finally {
-    await db.close()
-  }
+  const applied = await migrateDatabase(url)
+  process.stdout.write(applied.length === 0 ? 'database is up to date\n' : `applied: ${applied.join(', ')}\n`)
+  return 0
 }
 
 main().then((code) => {

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { Core } from '../../core/core'
-import type { AuditResult } from '../../models/audit-log.model'
+import type { AuditEntry } from '../../core/audit/audit-trail'
 import { clientIp } from './request-locals'
 
 /** The matched route's template (`/api/v1/signals/:id`), never the raw path, so metric labels stay few. */
@@ -23,7 +23,7 @@ function pathOf(req: Request): string {
   return query === -1 ? url : url.slice(0, query)
 }
 
-function resultOf(status: number): AuditResult {
+function resultOf(status: number): AuditEntry['result'] {
   if (status < 400) return 'ok'
   if (status === 401 || status === 403 || status === 429) return 'denied'
   return 'failed'

@@ -1,8 +1,6 @@
 import type { NextFunction, Request, Response } from 'express'
 import { toAppError, type AppError } from '../../core/errors'
 import { logger } from '../../core/logger'
-import { databaseUnavailable } from '../../core/signals/signal-service'
-import { isDatabaseUnavailable } from '../../models/database'
 import { preferredLanguage } from '../i18n'
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../problem'
 
@@ -13,7 +11,7 @@ import { PROBLEM_CONTENT_TYPE, toProblem } from '../problem'
  * timed out, link lost) is `service_unavailable` (503) with Retry-After: the client may retry.
  */
 export function errorHandler(err: unknown, req: Request, res: Response, next: NextFunction): void {
-  const error: AppError = isDatabaseUnavailable(err) ? databaseUnavailable(err) : toAppError(err)
+  const error: AppError = toAppError(err)
   const requestId = res.locals.requestId ?? ''
   if (error.status >= 500) {
     const cause = error.cause instanceof Error ? error.cause : err

@@ -1,5 +1,5 @@
 import { Router } from 'express'
-import { auditEntryViewSchema, auditQuerySchema, queryAuditLogs } from '../../core/audit/audit-query'
+import { auditEntryViewSchema, auditQuerySchema } from '../../core/audit/audit-query'
 import type { Core } from '../../core/core'
 import { pageSchema } from '../../core/pagination'
 import { validate } from '../middleware/validate'
@@ -18,7 +18,7 @@ export function auditLogsRouter(core: Core, contextOf: ContextOf): Router {
   const router = Router()
   router.get('/audit-logs', async (req, res) => {
     const ctx = contextOf(req, res)
-    res.json(await queryAuditLogs(core, ctx, validate(auditQuerySchema, req.query, 'invalid query')))
+    res.json(await core.auditLog.query(ctx, validate(auditQuerySchema, req.query, 'invalid query')))
   })
   return router
 }

@@ -73,7 +73,7 @@ export function healthRouter(core: Core): Router {
   router.get('/readyz', async (_req: Request, res: Response) => {
     const redis = core.redis
     const [database, redisUp] = await Promise.all([
-      withTimeout(core.db.ping()),
+      withTimeout(core.databaseReachable()),
       redis === undefined ? Promise.resolve(undefined) : withTimeout(redis.ping().then((r) => r === 'PONG'))
     ])
     core.metrics.databaseUp.set(database ? 1 : 0)

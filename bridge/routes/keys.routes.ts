@@ -1,7 +1,7 @@
 import { Router } from 'express'
 import type { Core } from '../../core/core'
-import { clientBindingViewSchema, ClientBindingService } from '../../core/users/client-binding-service'
-import { createKeySchema, issuedKeySchema, KeyManagement, keyViewSchema } from '../../core/users/key-management'
+import { clientBindingViewSchema } from '../../core/users/client-binding-service'
+import { createKeySchema, issuedKeySchema, keyViewSchema } from '../../core/users/key-management'
 import type { ActionContext } from '../../core/action-context'
 import { KEY_REQUIRED, problemResponses, registry, z } from '../openapi'
 import type { ContextOf } from './management'
@@ -53,8 +53,7 @@ function userOf(ctx: ActionContext, param: string): number | string {
 
 /** API keys of users, and MQTT client-id bindings. */
 export function keysRouter(core: Core, contextOf: ContextOf): Router {
-  const keys = new KeyManagement(core)
-  const bindings = new ClientBindingService(core)
+  const { apiKeys: keys, clientBindings: bindings } = core
   const router = Router()
 
   router.post('/users/:id/keys', async (req, res) => {

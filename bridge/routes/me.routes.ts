@@ -1,7 +1,6 @@
 import { Router } from 'express'
 import type { Core } from '../../core/core'
 import { keyViewSchema } from '../../core/users/key-management'
-import { MeService } from '../../core/users/me-service'
 import { subscriptionViewSchema } from '../../core/subscriptions/subscription-schemas'
 import { userViewSchema } from '../../core/users/user-schemas'
 import { KEY_REQUIRED, problemResponses, registry, z } from '../openapi'
@@ -32,7 +31,7 @@ registry.registerPath({
 
 /** /me, /me/export and erasure. */
 export function meRouter(core: Core, contextOf: ContextOf): Router {
-  const me = new MeService(core)
+  const { me } = core
   const router = Router()
 
   router.get('/me', async (req, res) => {

@@ -1,6 +1,6 @@
 import { Router } from 'express'
 import type { Core } from '../../core/core'
-import { listReportsQuerySchema, MeService, reportViewSchema } from '../../core/users/me-service'
+import { listReportsQuerySchema, reportViewSchema } from '../../core/users/me-service'
 import { pageSchema } from '../../core/pagination'
 import { validate } from '../middleware/validate'
 import { KEY_REQUIRED, problemResponses, registry } from '../openapi'
@@ -15,7 +15,7 @@ registry.registerPath({
 
 /** GET /reports. */
 export function reportsRouter(core: Core, contextOf: ContextOf): Router {
-  const me = new MeService(core)
+  const { me } = core
   const router = Router()
   router.get('/reports', async (req, res) => {
     res.json(await me.reports(contextOf(req, res), validate(listReportsQuerySchema, req.query, 'invalid query')))

@@ -1,7 +1,7 @@
 import { Router, type Request } from 'express'
 import type { Core } from '../../core/core'
 import { createRoleSchema, permissionInputSchema, permissionViewSchema, roleViewSchema, type PermissionInput } from '../../core/permissions/permission-schemas'
-import { PermissionService, type Grantee } from '../../core/permissions/permission-service'
+import type { Grantee } from '../../core/permissions/permission-service'
 import { KEY_REQUIRED, problemResponses, registry, z } from '../openapi'
 import type { ContextOf } from './management'
 
@@ -47,7 +47,7 @@ for (const [owner, param, what] of [['roles', 'role id or name', 'a role'], ['us
 
 /** /roles, and the permissions of roles and of single users. */
 export function rolesRouter(core: Core, contextOf: ContextOf): Router {
-  const permissions = new PermissionService(core)
+  const { permissions } = core
   const router = Router()
   const granteeOf = (req: Request<{ id: string }>, owner: 'roles' | 'users'): Grantee => (owner === 'roles' ? { role: req.params.id } : { userId: req.params.id })
 

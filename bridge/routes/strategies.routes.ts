@@ -3,7 +3,6 @@ import type { Core } from '../../core/core'
 import {
   createStrategySchema, deleteStrategyQuerySchema, listStrategiesQuerySchema, strategyViewSchema, updateStrategySchema
 } from '../../core/strategies/strategy-schemas'
-import { StrategyService } from '../../core/strategies/strategy-service'
 import { pageSchema } from '../../core/pagination'
 import { validate } from '../middleware/validate'
 import { KEY_REQUIRED, problemResponses, registry, z } from '../openapi'
@@ -45,7 +44,7 @@ registry.registerPath({
 
 /** /strategies and /strategies/:id. */
 export function strategiesRouter(core: Core, contextOf: ContextOf): Router {
-  const strategies = new StrategyService(core)
+  const { strategies } = core
   const router = Router()
 
   router.get('/strategies', async (req, res) => {

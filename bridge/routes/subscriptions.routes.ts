@@ -1,7 +1,6 @@
 import { Router } from 'express'
 import type { Core } from '../../core/core'
 import { addSubscriptionSchema, listSubscriptionsQuerySchema, subscriptionViewSchema } from '../../core/subscriptions/subscription-schemas'
-import { SubscriptionService } from '../../core/subscriptions/subscription-service'
 import { pageSchema } from '../../core/pagination'
 import { validate } from '../middleware/validate'
 import { KEY_REQUIRED, problemResponses, registry, z } from '../openapi'
@@ -35,7 +34,7 @@ registry.registerPath({
 
 /** /subscriptions and /subscriptions/:id. */
 export function subscriptionsRouter(core: Core, contextOf: ContextOf): Router {
-  const subscriptions = new SubscriptionService(core)
+  const { subscriptions } = core
   const router = Router()
 
   router.get('/subscriptions', async (req, res) => {

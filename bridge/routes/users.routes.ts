@@ -1,7 +1,6 @@
 import { Router } from 'express'
 import type { Core } from '../../core/core'
 import { pageSchema } from '../../core/pagination'
-import { UserService } from '../../core/users/user-service'
 import { createUserSchema, listUsersQuerySchema, updateUserSchema, userViewSchema } from '../../core/users/user-schemas'
 import { validate } from '../middleware/validate'
 import { KEY_REQUIRED, problemResponses, registry, z } from '../openapi'
@@ -41,7 +40,7 @@ registry.registerPath({
 
 /** /users and /users/:id. */
 export function usersRouter(core: Core, contextOf: ContextOf): Router {
-  const users = new UserService(core)
+  const { users } = core
   const router = Router()
 
   router.get('/users', async (req, res) => {

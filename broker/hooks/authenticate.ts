@@ -42,7 +42,7 @@ async function login(ctx: BrokerContext, client: Client, username: string | unde
     if (refusal !== undefined) throw refusal
     if (serverAssigned && !client.clean) throw new AppError('client_id_required')
     principal = { ...await ctx.throttle.verify(ip, password), clientId: client.id }
-    if (!serverAssigned && !await ctx.bindings.claim(client.id, principal.userId)) {
+    if (!serverAssigned && !await ctx.core.clientBindings.claim(client.id, principal.userId)) {
       throw new AppError('client_id_taken', `client id ${client.id} belongs to another user`)
     }
     // check and add without an await in between, so concurrent CONNECTs cannot both pass

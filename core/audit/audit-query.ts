@@ -1,8 +1,9 @@
 import { z } from 'zod'
 import { Op, type WhereOptions } from 'sequelize'
 import type { AuditLog } from '../../models/audit-log.model'
-import type { Core } from '../core'
-import { assertAdmin, type ActionContext } from '../action-context'
+import type { Database } from '../../models/database'
+import type { Operations } from '../operations'
+import type { ActionContext } from '../action-context'
 import { decodeNumericCursor, pageLimit, pageQuerySchema, toPage, type Page } from '../pagination'
 import { parseInput } from '../parse-input'
 
@@ -56,29 +57,30 @@ export function toAuditEntryView(a: AuditLog): AuditEntryView {
   }
 }
 
-/** Audit rows matching `where`, newest first, as a page keyed by id. */
-export async function pageAuditLogs(core: Core, where: WhereOptions<AuditLog>[], page: { limit?: number, cursor?: string }): Promise<Page<AuditEntryView>> {
-  const before = decodeNumericCursor(page.cursor)
-  const conditions = before === undefined ? where : [...where, { id: { [Op.lt]: before } }]
-  const limit = pageLimit(page)
-  const rows = await core.db.models.AuditLog.findAll({ where: { [Op.and]: conditions }, order: [['id', 'DESC']], limit: limit + 1 })
-  return toPage(rows, limit, (a) => Number(a.id), toAuditEntryView)
-}
-
 /**
  * The audit table for admins: filter by user, action, result and time (`from`
- * inclusive, `to` exclusive), newest first. Buffered entries are written first, so
- * an operation is visible to the query that follows it.
+ * inclusive, `to` exclusive), newest first, as a page keyed by id. Buffered entries are
+ * written first, so an operation is visible to the query that follows it.
  */
-export async function queryAuditLogs(core: Core, ctx: ActionContext, query: AuditQuery = {}): Promise<Page<AuditEntryView>> {
-  assertAdmin(core, ctx)
-  const q = parseInput(auditQuerySchema, query)
-  const where: WhereOptions<AuditLog>[] = []
-  if (q.user_id !== undefined) where.push({ user_id: q.user_id })
-  if (q.action !== undefined) where.push({ action: q.action })
-  if (q.result !== undefined) where.push({ result: q.result })
-  if (q.from !== undefined) where.push({ at: { [Op.gte]: new Date(q.from) } })
-  if (q.to !== undefined) where.push({ at: { [Op.lt]: new Date(q.to) } })
-  await core.audit.flush()
-  return pageAuditLogs(core, where, q)
+export class AuditLogQuery {
+  constructor(private readonly db: Database, private readonly ops: Operations) {}
+
+  async query(ctx: ActionContext, query: AuditQuery = {}): Promise<Page<AuditEntryView>> {
+    this.ops.assertAdmin(ctx)
+    const q = parseInput(auditQuerySchema, query)
+    const where: WhereOptions<AuditLog>[] = []
+    if (q.user_id !== undefined) where.push({ user_id: q.user_id })
+    if (q.action !== undefined) where.push({ action: q.action })
+    if (q.result !== undefined) where.push({ result: q.result })
+    if (q.from !== undefined) where.push({ at: { [Op.gte]: new Date(q.from) } })
+    if (q.to !== undefined) where.push({ at: { [Op.lt]: new Date(q.to) } })
+    if (q.cursor !== undefined) {
+      const before = decodeNumericCursor(q.cursor)
+      if (before !== undefined) where.push({ id: { [Op.lt]: before } })
+    }
+    await this.ops.audit.flush()
+    const limit = pageLimit(q)
+    const rows = await this.db.models.AuditLog.findAll({ where: { [Op.and]: where }, order: [['id', 'DESC']], limit: limit + 1 })
+    return toPage(rows, limit, (a) => Number(a.id), toAuditEntryView)
+  }
 }

@@ -118,6 +118,12 @@ export class KeyService {
     return user !== null && user.status === 'active' && user.role === principal.role
   }
 
+  /** When the key stops working (null: never, or no such key), read from the database. */
+  async expiresAt(keyId: number): Promise<Date | null> {
+    const key = await this.db.models.ApiKey.findByPk(keyId, { attributes: ['expires_at'] })
+    return key?.expires_at ?? null
+  }
+
   /** Records use at most once a minute per key, off the request path. */
   private touch(keyId: number, now: number): void {
     const last = this.lastUsedWritten.get(keyId) ?? 0

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import type { Core } from '../core'
-import type { JobContext, JobResult } from './job'
+import type { JobContext, JobDeps, JobResult } from './job'
 
 /** The folder holding package.json, from either the sources or the compiled `dist/`. */
 function projectRoot(): string {
@@ -12,7 +11,7 @@ function projectRoot(): string {
 }
 
 /** Runs `scripts/backup.sh` for the configured database (and Redis), keeping BACKUP_KEEP archives. */
-export async function runBackup(core: Core, { progress }: JobContext): Promise<JobResult> {
+export async function runBackup(core: JobDeps, { progress }: JobContext): Promise<JobResult> {
   const script = join(projectRoot(), 'scripts', 'backup.sh')
   const env = {
     ...process.env,

@@ -1,6 +1,5 @@
 import { Op } from 'sequelize'
-import type { Core } from '../core'
-import type { JobContext, JobResult } from './job'
+import type { JobContext, JobDeps, JobResult } from './job'
 
 const BATCH = 5000
 const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000
@@ -10,9 +9,9 @@ const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000
  * their 24-hour window. Rows go in batches of 5,000 by primary key, so no statement
  * holds locks on a large table for long.
  */
-export async function cleanupLogs(core: Core, { now, progress }: JobContext): Promise<JobResult> {
-  const { AuditLog, IdempotencyKey } = core.db.models
-  const cutoff = new Date(now.getTime() - core.config.LOG_RETENTION_DAYS * 86_400_000)
+export async function cleanupLogs(deps: JobDeps, { now, progress }: JobContext): Promise<JobResult> {
+  const { AuditLog, IdempotencyKey } = deps.db.models
+  const cutoff = new Date(now.getTime() - deps.config.LOG_RETENTION_DAYS * 86_400_000)
   let audit = 0
   for (;;) {
     const ids = (await AuditLog.findAll({ attributes: ['id'], where: { at: { [Op.lt]: cutoff } }, order: [['id', 'ASC']], limit: BATCH })).map((r) => r.id)

@@ -1,7 +1,6 @@
 import { Op, col, fn } from 'sequelize'
-import type { Core } from '../core'
 import { wallTimeToUtc } from '../signals/zoned-time'
-import type { JobContext, JobResult } from './job'
+import type { JobContext, JobDeps, JobResult } from './job'
 
 interface CountRow { strategy_id: string, symbol: string, type: string, count: number | string }
 
@@ -34,9 +33,9 @@ export function previousDay(now: Date, timeZone: string): { start: Date, end: Da
  * is stored once per user and day (a re-run skips what exists) and published on
  * `users/<id>/reports`.
  */
-export async function produceReports(core: Core, { now, progress }: JobContext): Promise<JobResult> {
-  const { Subscription, Signal, Report } = core.db.models
-  const zone = core.config.TZ_DEFAULT
+export async function produceReports(deps: JobDeps, { now, progress }: JobContext): Promise<JobResult> {
+  const { Subscription, Signal, Report } = deps.db.models
+  const zone = deps.config.TZ_DEFAULT
   const { start, end } = previousDay(now, zone)
   const subscriptions = await Subscription.findAll({ where: { status: 'active' } })
   const strategyIds = [...new Set(subscriptions.map((s) => s.strategy_id))]
@@ -80,7 +79,7 @@ export async function produceReports(core: Core, { now, progress }: JobContext):
       continue
     }
     stored++
-    await core.notifier.notify(userId, 'reports', { type: 'report', id: report.id, ...content })
+    await deps.notifier.notify(userId, 'reports', { type: 'report', id: report.id, ...content })
     progress(`reports stored: ${stored}`)
   }
   return {

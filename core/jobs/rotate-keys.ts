@@ -1,6 +1,5 @@
 import { Op } from 'sequelize'
-import type { Core } from '../core'
-import type { JobContext, JobResult } from './job'
+import type { JobContext, JobDeps, JobResult } from './job'
 
 /**
  * Key rotation: active keys older than KEY_MAX_AGE_DAYS become `expiring`, with a
@@ -8,26 +7,26 @@ import type { JobContext, JobResult } from './job'
  * (and see it in `GET /api/v1/me`). Keys whose deadline has passed are revoked, which
  * closes their live MQTT sessions on every node.
  */
-export async function rotateKeys(core: Core, { now, progress }: JobContext): Promise<JobResult> {
-  const { ApiKey } = core.db.models
-  const agedBefore = new Date(now.getTime() - core.config.KEY_MAX_AGE_DAYS * 86_400_000)
-  const deadline = new Date(now.getTime() + core.config.KEY_GRACE_HOURS * 3_600_000)
+export async function rotateKeys(deps: JobDeps, { now, progress }: JobContext): Promise<JobResult> {
+  const { ApiKey } = deps.db.models
+  const agedBefore = new Date(now.getTime() - deps.config.KEY_MAX_AGE_DAYS * 86_400_000)
+  const deadline = new Date(now.getTime() + deps.config.KEY_GRACE_HOURS * 3_600_000)
   const aged = await ApiKey.findAll({ where: { status: 'active', created_at: { [Op.lt]: agedBefore } } })
   for (const key of aged) {
     const expiresAt = key.expires_at !== null && key.expires_at < deadline ? key.expires_at : deadline
     await key.update({ status: 'expiring', expires_at: expiresAt })
-    core.bus.announce({ kind: 'key', keyId: key.id, userId: key.user_id })
-    await core.notifier.notify(key.user_id, 'notices', {
+    deps.bus.announce({ kind: 'key', keyId: key.id, userId: key.user_id })
+    await deps.notifier.notify(key.user_id, 'notices', {
       type: 'key_expiring', key_id: key.id, prefix: key.prefix, expires_at: expiresAt.toISOString(),
-      detail: `API key ${key.prefix} is older than ${core.config.KEY_MAX_AGE_DAYS} days and stops working at ${expiresAt.toISOString()}; rotate it`
+      detail: `API key ${key.prefix} is older than ${deps.config.KEY_MAX_AGE_DAYS} days and stops working at ${expiresAt.toISOString()}; rotate it`
     })
-    core.audit.record({ action: 'key.expiring', result: 'ok', userId: key.user_id, resource: `key/${key.id}`, detail: { prefix: key.prefix, expires_at: expiresAt.toISOString() } })
+    deps.audit.record({ action: 'key.expiring', result: 'ok', userId: key.user_id, resource: `key/${key.id}`, detail: { prefix: key.prefix, expires_at: expiresAt.toISOString() } })
   }
   progress(`keys marked expiring: ${aged.length}`)
-  const revoked = await core.keys.revokeExpired(now)
+  const revoked = await deps.keys.revokeExpired(now)
   for (const key of revoked) {
-    await core.notifier.notify(key.user_id, 'notices', { type: 'key_revoked', key_id: key.id, prefix: key.prefix, detail: `API key ${key.prefix} passed its deadline and was revoked` })
-    core.audit.record({ action: 'key.revoke', result: 'ok', userId: key.user_id, resource: `key/${key.id}`, detail: { prefix: key.prefix, reason: 'expired' } })
+    await deps.notifier.notify(key.user_id, 'notices', { type: 'key_revoked', key_id: key.id, prefix: key.prefix, detail: `API key ${key.prefix} passed its deadline and was revoked` })
+    deps.audit.record({ action: 'key.revoke', result: 'ok', userId: key.user_id, resource: `key/${key.id}`, detail: { prefix: key.prefix, reason: 'expired' } })
   }
   return {
     summary: `${aged.length} key(s) marked expiring, ${revoked.length} expired key(s) revoked`,

@@ -1,4 +1,4 @@
-import type { Core } from '../core'
+import type { Database } from '../../models/database'
 import { loadPolicySnapshot } from '../policy/policy-store'
 import { Policy, type PolicySnapshot } from '../policy/policy'
 
@@ -8,8 +8,8 @@ import { Policy, type PolicySnapshot } from '../policy/policy'
  * one policy, so no rule is written twice; it reads the database, so it is for
  * management operations, never the hot path.
  */
-export async function previewPolicy(core: Core, change: (snapshot: PolicySnapshot) => void): Promise<Policy> {
-  const snapshot = await loadPolicySnapshot(core.db)
+export async function previewPolicy(db: Database, change: (snapshot: PolicySnapshot) => void): Promise<Policy> {
+  const snapshot = await loadPolicySnapshot(db)
   change(snapshot)
   return new Policy(snapshot)
 }

@@ -1,11 +1,12 @@
 import { Op, UniqueConstraintError, type WhereOptions } from 'sequelize'
 import type { Strategy } from '../../models/strategy.model'
 import type { Subscription } from '../../models/subscription.model'
-import type { Core } from '../core'
+import type { Database } from '../../models/database'
+import type { Operations } from '../operations'
 import { AppError } from '../errors'
 import { previewPolicy } from '../permissions/policy-preview'
-import { StrategyService } from '../strategies/strategy-service'
-import { applyPolicyChange, isAdmin, parseId, recordOperation, type ActionContext } from '../action-context'
+import type { StrategyService } from '../strategies/strategy-service'
+import { parseId, type ActionContext } from '../action-context'
 import { decodeNumericCursor, pageLimit, toPage, type Page } from '../pagination'
 import { parseInput } from '../parse-input'
 import {
@@ -38,11 +39,7 @@ export interface AddedSubscription {
  * replaces its symbols and reactivates it (one row per user and strategy).
  */
 export class SubscriptionService {
-  private readonly strategies: StrategyService
-
-  constructor(private readonly core: Core) {
-    this.strategies = new StrategyService(core)
-  }
+  constructor(private readonly db: Database, private readonly ops: Operations, private readonly strategies: StrategyService) {}
 
   async add(ctx: ActionContext, input: AddSubscriptionInput): Promise<AddedSubscription> {
     const data = parseInput(addSubscriptionSchema, input)
@@ -51,7 +48,7 @@ export class SubscriptionService {
     const symbols = data.symbols == null ? null : [...new Set(data.symbols)]
     await this.assertMayGrant(ctx, strategy, userId, symbols)
 
-    const { Subscription } = this.core.db.models
+    const { Subscription } = this.db.models
     const existing = await Subscription.findOne({ where: { user_id: userId, strategy_id: strategy.id } })
     const values = { symbols: symbols === null ? null : JSON.stringify(symbols), status: 'active' as const }
     let row: Subscription
@@ -63,10 +60,10 @@ export class SubscriptionService {
       if (err instanceof UniqueConstraintError) throw new AppError('conflict', 'the subscription was created concurrently; retry')
       throw err
     }
-    recordOperation(this.core, ctx, existing === null ? 'subscription.add' : 'subscription.update', `subscription/${row.id}`, {
+    this.ops.record(ctx, existing === null ? 'subscription.add' : 'subscription.update', `subscription/${row.id}`, {
       user_id: userId, strategy_id: strategy.id, symbols: symbols?.length ?? 'all'
     })
-    await applyPolicyChange(this.core)
+    await this.ops.applyPolicyChange()
     return { subscription: toSubscriptionView(row), created: existing === null }
   }
 
@@ -76,7 +73,7 @@ export class SubscriptionService {
    */
   async list(ctx: ActionContext, query: ListSubscriptionsQuery = {}): Promise<Page<SubscriptionView>> {
     const q = parseInput(listSubscriptionsQuerySchema, query)
-    const admin = isAdmin(this.core, ctx)
+    const admin = this.ops.isAdmin(ctx)
     const self = ctx.principal.userId
     const conditions: WhereOptions<Subscription>[] = []
     const after = decodeNumericCursor(q.cursor)
@@ -91,41 +88,41 @@ export class SubscriptionService {
       }
     }
     const limit = pageLimit(q)
-    const rows = await this.core.db.models.Subscription.findAll({ where: { [Op.and]: conditions }, order: [['id', 'ASC']], limit: limit + 1 })
+    const rows = await this.db.models.Subscription.findAll({ where: { [Op.and]: conditions }, order: [['id', 'ASC']], limit: limit + 1 })
     return toPage(rows, limit, (s) => s.id, toSubscriptionView)
   }
 
   /** Ends a subscription: its user, the strategy's owner or an admin. Effective on live MQTT sessions at once. */
   async remove(ctx: ActionContext, id: number | string): Promise<void> {
     const subscriptionId = parseId(id, 'subscription')
-    const row = await this.core.db.models.Subscription.findByPk(subscriptionId)
+    const row = await this.db.models.Subscription.findByPk(subscriptionId)
     if (row === null) throw new AppError('not_found', `subscription ${subscriptionId} not found`)
     const self = ctx.principal.userId
-    if (Number(row.user_id) !== self && !isAdmin(this.core, ctx) && !await this.owns(self, row.strategy_id)) {
+    if (Number(row.user_id) !== self && !this.ops.isAdmin(ctx) && !await this.owns(self, row.strategy_id)) {
       throw new AppError('forbidden', 'only the subscriber, the strategy\'s owner or an admin may end a subscription')
     }
     await row.destroy()
-    recordOperation(this.core, ctx, 'subscription.remove', `subscription/${row.id}`, { user_id: row.user_id, strategy_id: row.strategy_id })
-    await applyPolicyChange(this.core)
+    this.ops.record(ctx, 'subscription.remove', `subscription/${row.id}`, { user_id: row.user_id, strategy_id: row.strategy_id })
+    await this.ops.applyPolicyChange()
   }
 
   private async owns(userId: number, strategyId: string): Promise<boolean> {
-    const strategy = await this.core.db.models.Strategy.findByPk(strategyId, { attributes: ['owner_id'] })
+    const strategy = await this.db.models.Strategy.findByPk(strategyId, { attributes: ['owner_id'] })
     return strategy !== null && Number(strategy.owner_id) === userId
   }
 
   private async assertMayGrant(ctx: ActionContext, strategy: Strategy, userId: number, symbols: string[] | null): Promise<void> {
     const self = ctx.principal.userId
-    const grantor = isAdmin(this.core, ctx) || Number(strategy.owner_id) === self
+    const grantor = this.ops.isAdmin(ctx) || Number(strategy.owner_id) === self
     if (grantor) {
-      if (userId !== self && await this.core.db.models.User.findByPk(userId) === null) {
+      if (userId !== self && await this.db.models.User.findByPk(userId) === null) {
         throw new AppError('validation_failed', `user ${userId} does not exist`, { issues: [{ path: 'user_id', message: 'no such user' }] })
       }
       return
     }
     if (userId !== self) throw new AppError('forbidden', 'only an admin or the strategy\'s owner may subscribe another user')
     if (strategy.visibility === 'private') throw new AppError('forbidden', 'a private strategy is granted by its owner or an admin')
-    const policy = await previewPolicy(this.core, (s) => {
+    const policy = await previewPolicy(this.db, (s) => {
       const mine = s.subscriptions.get(self) ?? new Map<string, string[] | null>()
       mine.set(strategy.id, symbols)
       s.subscriptions.set(self, mine)

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { User } from '../../models/user.model'
-import type { Core } from '../core'
+import type { Database } from '../../models/database'
+import type { Operations } from '../operations'
 import { AppError } from '../errors'
 import type { ActionContext } from '../action-context'
 
@@ -21,8 +22,8 @@ function erasedActor(): string {
  * their content with `publisher_id` null. Strategies are not deleted with their
  * owner: a user who still owns strategies is refused with 409.
  */
-export async function eraseUserData(core: Core, ctx: ActionContext, user: User): Promise<void> {
-  const { Strategy, ApiKey, Subscription, Permission, ClientBinding, Report, IdempotencyKey, Signal, AuditLog, User: Users } = core.db.models
+export async function eraseUserData(db: Database, ops: Operations, ctx: ActionContext, user: User): Promise<void> {
+  const { Strategy, ApiKey, Subscription, Permission, ClientBinding, Report, IdempotencyKey, Signal, AuditLog, User: Users } = db.models
   const owned = await Strategy.count({ where: { owner_id: user.id } })
   if (owned > 0) throw new AppError('conflict', `user ${user.id} owns ${owned} strategies; delete them or give them to another owner first`)
 
@@ -30,8 +31,8 @@ export async function eraseUserData(core: Core, ctx: ActionContext, user: User):
   const keyIds = (await ApiKey.findAll({ where: { user_id: user.id }, attributes: ['id'] })).map((k) => k.id)
   const pseudonym = erasedActor()
   // entries still buffered would otherwise be written after the pseudonymisation
-  await core.audit.flush()
-  await core.db.transaction(async (transaction) => {
+  await ops.audit.flush()
+  await db.transaction(async (transaction) => {
     const byUser = { where: { user_id: user.id }, transaction }
     await ApiKey.destroy(byUser)
     await Subscription.destroy(byUser)
@@ -47,7 +48,7 @@ export async function eraseUserData(core: Core, ctx: ActionContext, user: User):
   })
 
   const self = ctx.principal.userId === user.id
-  core.audit.record({
+  ops.audit.record({
     action: self ? 'me.erase' : 'user.delete',
     result: 'ok',
     userId: self ? null : ctx.principal.userId > 0 ? ctx.principal.userId : null,
@@ -57,9 +58,9 @@ export async function eraseUserData(core: Core, ctx: ActionContext, user: User):
     requestId: ctx.requestId ?? null,
     detail: { keys: keyIds.length, client_ids: clientIds.length, pseudonym }
   })
-  for (const keyId of keyIds) core.bus.announce({ kind: 'key', keyId, userId: user.id })
-  for (const clientId of clientIds) core.bus.announce({ kind: 'client-binding', clientId })
-  core.bus.announce({ kind: 'user', userId: user.id })
-  core.bus.announce({ kind: 'policy' })
-  await core.policy.reload()
+  for (const keyId of keyIds) ops.bus.announce({ kind: 'key', keyId, userId: user.id })
+  for (const clientId of clientIds) ops.bus.announce({ kind: 'client-binding', clientId })
+  ops.bus.announce({ kind: 'user', userId: user.id })
+  ops.bus.announce({ kind: 'policy' })
+  await ops.policy.reload()
 }

@@ -1,8 +1,10 @@
 import { z } from 'zod'
 import type { IssuedKey, KeyView } from '../auth/key-service'
-import type { Core } from '../core'
+import type { Database } from '../../models/database'
+import type { KeyService } from '../auth/key-service'
+import type { Operations } from '../operations'
 import { AppError } from '../errors'
-import { assertSelfOrAdmin, isAdmin, parseId, recordOperation, type ActionContext } from '../action-context'
+import { parseId, type ActionContext } from '../action-context'
 import { parseInput } from '../parse-input'
 
 export const createKeySchema = z.strictObject({
@@ -34,37 +36,37 @@ export type CreateKeyInput = z.input<typeof createKeySchema>
 
 /**
  * API keys as users and admins manage them: who may act on which key, and the audit
- * entry for each change. The key itself lives in `core.keys` (the one verifier).
+ * entry for each change. The key itself lives in `KeyService` (the one verifier).
  */
 export class KeyManagement {
-  constructor(private readonly core: Core) {}
+  constructor(private readonly db: Database, private readonly keys: KeyService, private readonly ops: Operations) {}
 
   /** A new key for `userId` (admin, or the user itself); the secret is in the result only. */
   async create(ctx: ActionContext, userId: number | string, input: CreateKeyInput = {}): Promise<IssuedKey> {
     const id = parseId(userId, 'user')
-    assertSelfOrAdmin(this.core, ctx, id)
+    this.ops.assertSelfOrAdmin(ctx, id)
     const data = parseInput(createKeySchema, input)
     const expiresAt = data.expires_at == null ? null : new Date(data.expires_at)
-    if (expiresAt !== null && expiresAt.getTime() <= this.core.now().getTime()) {
+    if (expiresAt !== null && expiresAt.getTime() <= this.ops.now().getTime()) {
       throw new AppError('validation_failed', 'expires_at must be in the future', { issues: [{ path: 'expires_at', message: 'must be in the future' }] })
     }
-    const issued = await this.core.keys.create(id, { label: data.label ?? null, expiresAt })
-    recordOperation(this.core, ctx, 'key.create', `key/${issued.id}`, { user_id: id, prefix: issued.prefix, expires_at: issued.expires_at })
+    const issued = await this.keys.create(id, { label: data.label ?? null, expiresAt })
+    this.ops.record(ctx, 'key.create', `key/${issued.id}`, { user_id: id, prefix: issued.prefix, expires_at: issued.expires_at })
     return issued
   }
 
   async list(ctx: ActionContext, userId: number | string): Promise<KeyView[]> {
     const id = parseId(userId, 'user')
-    assertSelfOrAdmin(this.core, ctx, id)
-    if (await this.core.db.models.User.findByPk(id) === null) throw new AppError('not_found', `user ${id} not found`)
-    return this.core.keys.list(id)
+    this.ops.assertSelfOrAdmin(ctx, id)
+    if (await this.db.models.User.findByPk(id) === null) throw new AppError('not_found', `user ${id} not found`)
+    return this.keys.list(id)
   }
 
   /** A new key for the same user; the old one keeps working for KEY_GRACE_HOURS. */
   async rotate(ctx: ActionContext, keyId: number | string): Promise<IssuedKey & { previous: KeyView }> {
     const key = await this.owned(ctx, keyId)
-    const rotated = await this.core.keys.rotate(key.id)
-    recordOperation(this.core, ctx, 'key.rotate', `key/${key.id}`, {
+    const rotated = await this.keys.rotate(key.id)
+    this.ops.record(ctx, 'key.rotate', `key/${key.id}`, {
       user_id: key.user_id, new_key_id: rotated.id, prefix: rotated.prefix, old_key_valid_until: rotated.previous.expires_at
     })
     return rotated
@@ -73,15 +75,15 @@ export class KeyManagement {
   /** Revokes at once: REST refuses the key immediately and MQTT sessions using it are closed. */
   async revoke(ctx: ActionContext, keyId: number | string): Promise<KeyView> {
     const key = await this.owned(ctx, keyId)
-    const view = await this.core.keys.revoke(key.id)
-    recordOperation(this.core, ctx, 'key.revoke', `key/${key.id}`, { user_id: key.user_id, prefix: key.prefix })
+    const view = await this.keys.revoke(key.id)
+    this.ops.record(ctx, 'key.revoke', `key/${key.id}`, { user_id: key.user_id, prefix: key.prefix })
     return view
   }
 
   /** The key, if the caller owns it or is an admin; another user's key is reported as missing. */
   private async owned(ctx: ActionContext, keyId: number | string) {
-    const key = await this.core.keys.get(parseId(keyId, 'key'))
-    if (key.user_id !== ctx.principal.userId && !isAdmin(this.core, ctx)) throw new AppError('forbidden', 'only the key\'s owner or an admin may change it')
+    const key = await this.keys.get(parseId(keyId, 'key'))
+    if (key.user_id !== ctx.principal.userId && !this.ops.isAdmin(ctx)) throw new AppError('forbidden', 'only the key\'s owner or an admin may change it')
     return key
   }
 }

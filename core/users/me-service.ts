@@ -3,14 +3,16 @@ import type { Report } from '../../models/report.model'
 import { Op } from 'sequelize'
 import type { KeyView } from '../auth/key-service'
 import { toAuditEntryView, type AuditEntryView } from '../audit/audit-query'
-import type { Core } from '../core'
+import type { Database } from '../../models/database'
+import type { KeyService } from '../auth/key-service'
+import type { Operations } from '../operations'
 import { AppError } from '../errors'
 import type { PermissionView } from '../permissions/permission-schemas'
 import { toStrategyView } from '../strategies/strategy-service'
 import type { StrategyView } from '../strategies/strategy-schemas'
 import { toSubscriptionView } from '../subscriptions/subscription-service'
 import type { SubscriptionView } from '../subscriptions/subscription-schemas'
-import { assertSelfOrAdmin, type ActionContext } from '../action-context'
+import type { ActionContext } from '../action-context'
 import { toClientBindingView, type ClientBindingView } from './client-binding-service'
 import { eraseUserData } from './erase-user'
 import { decodeNumericCursor, pageLimit, pageQuerySchema, toPage, type Page } from '../pagination'
@@ -80,12 +82,12 @@ export function toReportView(r: Report): ReportView {
 
 /** The caller's own view of Signal Hub: profile, reports, a full export, and erasure. */
 export class MeService {
-  constructor(private readonly core: Core) {}
+  constructor(private readonly db: Database, private readonly keys: KeyService, private readonly ops: Operations) {}
 
   async profile(ctx: ActionContext): Promise<MeView> {
     const user = await this.self(ctx)
-    const keys = await this.core.keys.list(user.id)
-    const subscriptions = await this.core.db.models.Subscription.findAll({ where: { user_id: user.id }, order: [['id', 'ASC']] })
+    const keys = await this.keys.list(user.id)
+    const subscriptions = await this.db.models.Subscription.findAll({ where: { user_id: user.id }, order: [['id', 'ASC']] })
     const notices: Notice[] = keys.filter((k) => k.status === 'expiring').map((k) => ({
       kind: 'key_expiring',
       key_id: k.id,
@@ -100,10 +102,10 @@ export class MeService {
   async reports(ctx: ActionContext, query: ListReportsQuery = {}): Promise<Page<ReportView>> {
     const q = parseInput(listReportsQuerySchema, query)
     const userId = q.user_id ?? ctx.principal.userId
-    assertSelfOrAdmin(this.core, ctx, userId)
+    this.ops.assertSelfOrAdmin(ctx, userId)
     const before = decodeNumericCursor(q.cursor)
     const limit = pageLimit(q)
-    const rows = await this.core.db.models.Report.findAll({
+    const rows = await this.db.models.Report.findAll({
       where: { user_id: userId, ...(q.period !== undefined ? { period: q.period } : {}), ...(before !== undefined ? { id: { [Op.lt]: before } } : {}) },
       order: [['id', 'DESC']],
       limit: limit + 1
@@ -115,8 +117,8 @@ export class MeService {
   async export(ctx: ActionContext): Promise<MeExport> {
     const me = await this.profile(ctx)
     const userId = me.user.id
-    const { Strategy, Permission, ClientBinding, Report, AuditLog } = this.core.db.models
-    await this.core.audit.flush()
+    const { Strategy, Permission, ClientBinding, Report, AuditLog } = this.db.models
+    await this.ops.audit.flush()
     const [strategies, permissions, bindings, reports, audit] = await Promise.all([
       Strategy.findAll({ where: { owner_id: userId }, order: [['id', 'ASC']] }),
       Permission.findAll({ where: { user_id: userId }, order: [['id', 'ASC']] }),
@@ -125,7 +127,7 @@ export class MeService {
       AuditLog.findAll({ where: { user_id: userId }, order: [['id', 'ASC']] })
     ])
     return {
-      exported_at: this.core.now().toISOString(),
+      exported_at: this.ops.now().toISOString(),
       ...me,
       strategies: strategies.map(toStrategyView),
       permissions: permissions.map((p) => ({
@@ -141,14 +143,14 @@ export class MeService {
   async erase(ctx: ActionContext): Promise<void> {
     const user = await this.self(ctx)
     if (user.role === 'admin' && user.status === 'active') {
-      const others = await this.core.db.models.User.count({ where: { role: 'admin', status: 'active', id: { [Op.ne]: user.id } } })
+      const others = await this.db.models.User.count({ where: { role: 'admin', status: 'active', id: { [Op.ne]: user.id } } })
       if (others === 0) throw new AppError('conflict', 'the last active admin cannot erase itself')
     }
-    await eraseUserData(this.core, ctx, user)
+    await eraseUserData(this.db, this.ops, ctx, user)
   }
 
   private async self(ctx: ActionContext) {
-    const user = await this.core.db.models.User.findByPk(ctx.principal.userId)
+    const user = await this.db.models.User.findByPk(ctx.principal.userId)
     if (user === null) throw new AppError('not_found', 'no user behind this key')
     return user
   }

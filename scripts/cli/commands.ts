@@ -1,13 +1,8 @@
 import type { Core } from '../../core/core'
-import { PermissionService, type Grantee } from '../../core/permissions/permission-service'
-import { StrategyService } from '../../core/strategies/strategy-service'
-import { SubscriptionService } from '../../core/subscriptions/subscription-service'
+import type { Grantee } from '../../core/permissions/permission-service'
 import type { ActionContext } from '../../core/action-context'
-import { isJobName, JOBS, runJob } from '../../core/jobs/scheduler'
-import { ClientBindingService } from '../../core/users/client-binding-service'
-import { KeyManagement } from '../../core/users/key-management'
+import { isJobName, JOBS } from '../../core/jobs/scheduler'
 import type { UserView } from '../../core/users/user-schemas'
-import { UserService } from '../../core/users/user-service'
 import { columns, type CliOutput } from './cli-output'
 
 /** Parsed flags (`--name alice` → { name: 'alice' }, `--private` → { private: true }) and positionals after the verb. */
@@ -50,7 +45,7 @@ const string = { type: 'string' } as const
 const flag = { type: 'boolean' } as const
 
 async function userId(env: CommandEnv, ref: string): Promise<number> {
-  return (await new UserService(env.core).resolve(env.ctx, ref)).id
+  return (await env.core.users.resolve(env.ctx, ref)).id
 }
 
 async function grantee(env: CommandEnv, args: CommandArgs): Promise<Grantee> {
@@ -69,7 +64,7 @@ function printKey(out: CliOutput, issued: { id: number, prefix: string, key: str
 }
 
 async function setStatus(env: CommandEnv, ref: string, status: 'active' | 'disabled'): Promise<void> {
-  const users = new UserService(env.core)
+  const users = env.core.users
   const user = await users.update(env.ctx, await userId(env, ref), { status })
   env.out.result(user, [`user ${user.id} ${user.name} is ${user.status}`])
 }
@@ -80,12 +75,12 @@ export const COMMANDS: Record<string, Command> = {
     options: { name: string, role: string, contact: string, 'no-key': flag },
     required: ['name', 'role'],
     async run(env, args) {
-      const user = await new UserService(env.core).create(env.ctx, { name: need(args, 'name'), role: need(args, 'role'), contact: str(args, 'contact') })
+      const user = await env.core.users.create(env.ctx, { name: need(args, 'name'), role: need(args, 'role'), contact: str(args, 'contact') })
       if (args.values['no-key'] === true) {
         env.out.result({ user }, [`user ${user.id} ${user.name} (${user.role}) created, without a key`])
         return
       }
-      const issued = await new KeyManagement(env.core).create(env.ctx, user.id, { label: 'cli' })
+      const issued = await env.core.apiKeys.create(env.ctx, user.id, { label: 'cli' })
       if (!env.out.json) env.out.result(null, [`user ${user.id} ${user.name} (${user.role}) created`])
       printKey(env.out, issued, user.name, { user })
     }
@@ -94,7 +89,7 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'user list [--role <role>] [--status active|disabled]',
     options: { role: string, status: string },
     async run(env, args) {
-      const users = new UserService(env.core)
+      const users = env.core.users
       const all: UserView[] = []
       let cursor: string | undefined
       do {
@@ -114,7 +109,7 @@ export const COMMANDS: Record<string, Command> = {
     affects: 'key',
     async run(env, args) {
       const id = await userId(env, args.positionals[0])
-      await new UserService(env.core).delete(env.ctx, id)
+      await env.core.users.delete(env.ctx, id)
       env.out.result({ deleted: id }, [`user ${id} erased`])
     }
   },
@@ -124,7 +119,7 @@ export const COMMANDS: Record<string, Command> = {
     required: ['user'],
     async run(env, args) {
       const ref = need(args, 'user')
-      const issued = await new KeyManagement(env.core).create(env.ctx, await userId(env, ref), { label: str(args, 'label'), expires_at: str(args, 'expires-at') })
+      const issued = await env.core.apiKeys.create(env.ctx, await userId(env, ref), { label: str(args, 'label'), expires_at: str(args, 'expires-at') })
       printKey(env.out, issued, ref)
     }
   },
@@ -133,7 +128,7 @@ export const COMMANDS: Record<string, Command> = {
     options: { user: string },
     required: ['user'],
     async run(env, args) {
-      const keys = await new KeyManagement(env.core).list(env.ctx, await userId(env, need(args, 'user')))
+      const keys = await env.core.apiKeys.list(env.ctx, await userId(env, need(args, 'user')))
       env.out.result(keys, () => keys.map((k) => columns([k.id, k.prefix, k.status, k.label, k.expires_at ?? 'no expiry', k.last_used_at ?? 'never used'], [6, 14, 9, 16, 26])))
     }
   },
@@ -143,7 +138,7 @@ export const COMMANDS: Record<string, Command> = {
     positionals: 1,
     affects: 'key',
     async run(env, args) {
-      const rotated = await new KeyManagement(env.core).rotate(env.ctx, args.positionals[0])
+      const rotated = await env.core.apiKeys.rotate(env.ctx, args.positionals[0])
       printKey(env.out, rotated, `user ${rotated.previous.user_id}`, { previous: rotated.previous })
       if (!env.out.json) env.out.result(null, [`old key ${rotated.previous.id} keeps working until ${String(rotated.previous.expires_at)}`])
     }
@@ -154,7 +149,7 @@ export const COMMANDS: Record<string, Command> = {
     positionals: 1,
     affects: 'key',
     async run(env, args) {
-      const key = await new KeyManagement(env.core).revoke(env.ctx, args.positionals[0])
+      const key = await env.core.apiKeys.revoke(env.ctx, args.positionals[0])
       env.out.result(key, [`key ${key.id} (prefix ${key.prefix}) revoked`])
     }
   },
@@ -164,7 +159,7 @@ export const COMMANDS: Record<string, Command> = {
     required: ['id', 'name', 'owner'],
     affects: 'policy',
     async run(env, args) {
-      const strategy = await new StrategyService(env.core).create(env.ctx, {
+      const strategy = await env.core.strategies.create(env.ctx, {
         id: need(args, 'id'), name: need(args, 'name'), description: str(args, 'description'),
         visibility: args.values.private === true ? 'private' : 'public', owner_id: await userId(env, need(args, 'owner'))
       })
@@ -178,7 +173,7 @@ export const COMMANDS: Record<string, Command> = {
     affects: 'policy',
     async run(env, args) {
       const symbols = str(args, 'symbols')?.split(',').map((s) => s.trim()).filter((s) => s !== '')
-      const { subscription: s, created } = await new SubscriptionService(env.core).add(env.ctx, {
+      const { subscription: s, created } = await env.core.subscriptions.add(env.ctx, {
         strategy_id: need(args, 'strategy'), user_id: await userId(env, need(args, 'user')), symbols
       })
       env.out.result(s, [`subscription ${s.id} ${created ? 'created' : 'updated'}: user ${s.user_id} receives ${s.strategy_id} (${s.symbols?.join(',') ?? 'every symbol'})`])
@@ -190,7 +185,7 @@ export const COMMANDS: Record<string, Command> = {
     positionals: 1,
     affects: 'policy',
     async run(env, args) {
-      await new SubscriptionService(env.core).remove(env.ctx, args.positionals[0])
+      await env.core.subscriptions.remove(env.ctx, args.positionals[0])
       env.out.result({ removed: Number(args.positionals[0]) }, [`subscription ${args.positionals[0]} removed`])
     }
   },
@@ -198,7 +193,7 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'role list',
     options: {},
     async run(env) {
-      const roles = await new PermissionService(env.core).listRoles(env.ctx)
+      const roles = await env.core.permissions.listRoles(env.ctx)
       env.out.result(roles, () => roles.map((r) => columns([r.id, r.name, r.description], [4, 14])))
     }
   },
@@ -206,7 +201,7 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'permission list --role <name> | --user <name|id>',
     options: { role: string, user: string },
     async run(env, args) {
-      const rules = await new PermissionService(env.core).list(env.ctx, await grantee(env, args))
+      const rules = await env.core.permissions.list(env.ctx, await grantee(env, args))
       env.out.result(rules, () => rules.map((p) => columns([p.id, p.effect, p.action, p.topic], [6, 6, 10])))
     }
   },
@@ -216,7 +211,7 @@ export const COMMANDS: Record<string, Command> = {
     required: ['action', 'topic', 'effect'],
     affects: 'policy',
     async run(env, args) {
-      const rule = await new PermissionService(env.core).add(env.ctx, await grantee(env, args), {
+      const rule = await env.core.permissions.add(env.ctx, await grantee(env, args), {
         action: need(args, 'action') as 'read', topic: need(args, 'topic'), effect: need(args, 'effect') as 'allow'
       })
       env.out.result(rule, [`permission ${rule.id}: ${rule.effect} ${rule.action} on ${rule.topic} for ${rule.role !== null ? `role ${rule.role}` : `user ${rule.user_id}`}`])
@@ -228,7 +223,7 @@ export const COMMANDS: Record<string, Command> = {
     positionals: 1,
     affects: 'policy',
     async run(env, args) {
-      await new PermissionService(env.core).remove(env.ctx, args.positionals[0])
+      await env.core.permissions.remove(env.ctx, args.positionals[0])
       env.out.result({ removed: Number(args.positionals[0]) }, [`permission ${args.positionals[0]} removed`])
     }
   },
@@ -239,7 +234,7 @@ export const COMMANDS: Record<string, Command> = {
     async run(env, args) {
       const name = args.positionals[0]
       if (!isJobName(name)) throw new UsageError(`unknown job ${name}; one of ${Object.keys(JOBS).join(', ')}`)
-      const result = await runJob(env.core, name, { progress: (message) => env.out.note(`${name}: ${message}`) })
+      const result = await env.core.jobs.run(name, { progress: (message) => env.out.note(`${name}: ${message}`) })
       env.out.result({ job: name, ...result }, [`${name}: ${result.summary}`])
       if (name === 'reports' || name === 'rotate-keys') {
         env.out.note('run from the CLI, reports and notices are stored (GET /api/v1/reports, GET /api/v1/me) but not sent over MQTT; the nodes\' scheduled runs send them')
@@ -252,7 +247,7 @@ export const COMMANDS: Record<string, Command> = {
     positionals: 1,
     affects: 'key',
     async run(env, args) {
-      await new ClientBindingService(env.core).release(env.ctx, args.positionals[0])
+      await env.core.clientBindings.release(env.ctx, args.positionals[0])
       env.out.result({ released: args.positionals[0] }, [`client id ${args.positionals[0]} released`])
     }
   }
