@@ -2,7 +2,6 @@ import type { Change } from '../core/change-bus'
 import { logger } from '../core/logger'
 import type { BrokerContext } from './broker-context'
 import { forgetStoredSubscription } from './hooks/authorize-subscribe'
-import { publishNotice } from './notices'
 import type { Session } from './session-registry'
 
 /** setTimeout's ceiling; a later expiry is re-checked when this fires. */
@@ -117,5 +116,7 @@ export function pruneSubscriptions(ctx: BrokerContext, session: Session): void {
     action: 'mqtt.unsubscribe', result: 'ok', userId: principal.userId, actor: principal.userName, ip: session.ip,
     clientId: client.id, resource: refused.join(',').slice(0, 255), detail: { reason: 'policy changed' }
   })
-  publishNotice(ctx.aedes, principal.userId, { type: 'subscription_removed', topics: refused, client_id: client.id })
+  void ctx.core.notifier.notice(principal.userId, {
+    type: 'subscription_removed', detail: `no longer allowed: ${refused.join(', ')}`, topics: refused, client_id: client.id
+  })
 }

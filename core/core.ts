@@ -135,7 +135,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
   const keys = new KeyService(db, bus, { graceHours: config.KEY_GRACE_HOURS, cacheMs: config.KEY_CACHE_MS, now })
   const authThrottle = AuthThrottle.create(config, { redis, audit, verify: (key) => keys.verify(key) })
   const signals = new SignalService(db, policy, audit, metrics, { types: config.SIGNAL_TYPES, timeZone: config.TZ_DEFAULT, now })
-  const notifier = new Notifier()
+  const notifier = new Notifier(now)
   const ops = new Operations(policy, audit, bus, now)
   const strategies = new StrategyService(db, ops)
 

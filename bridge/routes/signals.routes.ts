@@ -2,7 +2,7 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import type { Core } from '../../core/core'
 import { AppError } from '../../core/errors'
-import { MAX_BATCH } from '../../core/signals/signal-schema'
+import { idempotencyKeySchema, MAX_BATCH } from '../../core/signals/signal-schema'
 import { decodeCursor, encodeCursor, MAX_HISTORY_LIMIT, type SignalHistory } from '../../core/signals/signal-history'
 import { clientIp, requirePrincipal } from '../middleware/request-locals'
 import { validate } from '../middleware/validate'
@@ -16,8 +16,6 @@ export interface SignalRouteDeps {
   /** Where this app's paths are described (schemas depend on the configuration). */
   docs: OpenAPIRegistry
 }
-
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/
 
 export const signalViewSchema = z.object({
   id: z.number().int(),
@@ -52,7 +50,7 @@ function schemasFor(core: Core) {
     last_event_id: z.string().max(100).optional().openapi({ description: 'Same as the Last-Event-ID header, for clients that cannot set it' })
   })
   const idempotencyHeader = z.object({
-    'idempotency-key': z.string().regex(IDEMPOTENCY_KEY, '1–128 printable ASCII characters without spaces').optional()
+    'idempotency-key': idempotencyKeySchema.optional()
   })
   return { history, stream, idempotencyHeader }
 }

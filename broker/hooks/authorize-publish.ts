@@ -1,7 +1,6 @@
 import type { Client, PublishPacket } from 'aedes'
 import { AppError } from '../../core/errors'
 import type { BrokerContext } from '../broker-context'
-import { publishNotice } from '../notices'
 import type { Session } from '../session-registry'
 
 /** Topics a publish is diverted to once handled: no subscriber ever receives them (see authorizeForward). */
@@ -18,7 +17,8 @@ type PublishCallback = (error?: Error | null) => void
  * Handler: authorizePublish(client, packet, callback).
  *
  * `strategy/<id>/<symbol>`: the payload is a signal for the core signal service, which
- * validates, stores (with its `seq`) and publishes the canonical JSON itself, retained,
+ * validates it, checks the strategy and the policy (the same answers, in the same order,
+ * as REST), stores it (with its `seq`) and publishes the canonical JSON itself, retained,
  * QoS 1. The publisher's own packet is then diverted to `$signalhub/ingested` (empty,
  * not retained), so subscribers only ever see the canonical signal.
  *
@@ -55,17 +55,26 @@ async function decide(ctx: BrokerContext, session: Session, packet: PublishPacke
     refuse(ctx, session, packet, new AppError('rate_limited', `more than ${core.config.MQTT_PUBLISH_RATE} publishes per second; dropped`), { audit: explain, notice: explain })
     return
   }
+  // a signal is judged by the signal service, as over REST: validation, then unknown strategy, then the policy
+  if (topic.startsWith('strategy/')) {
+    await ingestSignal(ctx, session, packet)
+    return
+  }
   if (!session.publish.allows(core.policy, session.principal, topic)) {
     const { reason } = core.policy.current.explain(session.principal, 'publish', topic)
     refuse(ctx, session, packet, new AppError('forbidden', `you may not publish to ${topic} (${reason})`))
-    return
   }
-  if (topic.startsWith('strategy/')) await ingestSignal(ctx, session, packet)
 }
 
 async function ingestSignal(ctx: BrokerContext, session: Session, packet: PublishPacket): Promise<void> {
   const { core } = ctx
-  const [, strategyId, symbol] = packet.topic.split('/')
+  const levels = packet.topic.split('/')
+  if (levels.length !== 3) {
+    core.metrics.signalsRejected.inc({ source: 'mqtt', code: 'validation_failed' })
+    refuse(ctx, session, packet, new AppError('validation_failed', 'a signal is published to strategy/<strategy_id>/<symbol>'))
+    return
+  }
+  const [, strategyId, symbol] = levels
   const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
   let parsed: ReturnType<typeof core.signals.parseMqttPayload>
   try {
@@ -106,8 +115,8 @@ function refuse(ctx: BrokerContext, session: Session, packet: PublishPacket, err
     })
   }
   if (options.notice !== false) {
-    publishNotice(ctx.aedes, principal.userId, {
-      type: 'publish_rejected', topic, code: err.code, detail: err.message, issues: err.issues ?? [], client_id: client.id
+    void ctx.core.notifier.notice(principal.userId, {
+      type: 'publish_rejected', detail: err.message, code: err.code, topic, issues: err.issues ?? [], client_id: client.id
     })
   }
 }

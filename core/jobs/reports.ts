@@ -79,7 +79,7 @@ export async function produceReports(deps: JobDeps, { now, progress }: JobContex
       continue
     }
     stored++
-    await deps.notifier.notify(userId, 'reports', { type: 'report', id: report.id, ...content })
+    await deps.notifier.report(userId, { id: report.id, ...content })
     progress(`reports stored: ${stored}`)
   }
   return {

@@ -16,7 +16,7 @@ export async function rotateKeys(deps: JobDeps, { now, progress }: JobContext): 
     const expiresAt = key.expires_at !== null && key.expires_at < deadline ? key.expires_at : deadline
     await key.update({ status: 'expiring', expires_at: expiresAt })
     deps.bus.announce({ kind: 'key', keyId: key.id, userId: key.user_id })
-    await deps.notifier.notify(key.user_id, 'notices', {
+    await deps.notifier.notice(key.user_id, {
       type: 'key_expiring', key_id: key.id, prefix: key.prefix, expires_at: expiresAt.toISOString(),
       detail: `API key ${key.prefix} is older than ${deps.config.KEY_MAX_AGE_DAYS} days and stops working at ${expiresAt.toISOString()}; rotate it`
     })
@@ -25,7 +25,7 @@ export async function rotateKeys(deps: JobDeps, { now, progress }: JobContext): 
   progress(`keys marked expiring: ${aged.length}`)
   const revoked = await deps.keys.revokeExpired(now)
   for (const key of revoked) {
-    await deps.notifier.notify(key.user_id, 'notices', { type: 'key_revoked', key_id: key.id, prefix: key.prefix, detail: `API key ${key.prefix} passed its deadline and was revoked` })
+    await deps.notifier.notice(key.user_id, { type: 'key_revoked', key_id: key.id, prefix: key.prefix, detail: `API key ${key.prefix} passed its deadline and was revoked` })
     deps.audit.record({ action: 'key.revoke', result: 'ok', userId: key.user_id, resource: `key/${key.id}`, detail: { prefix: key.prefix, reason: 'expired' } })
   }
   return {

@@ -27,6 +27,8 @@ export function depthWithin(value: unknown, limit: number): boolean {
 
 export const strategyIdSchema = z.string().regex(STRATEGY_ID_PATTERN, '1–64 characters of A-Z a-z 0-9 _ . -')
 export const symbolSchema = z.string().regex(SYMBOL_PATTERN, '1–32 characters without / + #, spaces or control characters')
+/** An idempotency key, the same through both doors: REST's `Idempotency-Key` header and MQTT's `idempotency_key` field. */
+export const idempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,128}$/, '1–128 printable ASCII characters without spaces')
 
 /** A signal as the caller sends it, after validation: `execute_date` is a UTC instant. */
 export interface SignalInput {
@@ -67,7 +69,7 @@ export function createSignalSchemas({ types, timeZone }: SignalSchemaOptions) {
   }
   const signal = z.strictObject({ strategy_id: strategyIdSchema, symbol: symbolSchema, ...fields })
   const batch = z.strictObject({ signals: z.array(z.unknown()).min(1).max(MAX_BATCH) })
-  const mqttSignal = z.strictObject({ ...fields, idempotency_key: z.string().min(1).max(128).refine(noNul, 'no NUL characters').optional() })
+  const mqttSignal = z.strictObject({ ...fields, idempotency_key: idempotencyKeySchema.optional() })
   return { signal, batch, mqttSignal }
 }
 
