@@ -305,6 +305,7 @@ function report(r) {
     fanout_qos1_ratio: round(ratio(f('hub', 1, 'delivered_per_s'), f('bare', 1, 'delivered_per_s')), 3),
     cpu_per_delivery_ratio: round(maxOf(cpuRatio(0), cpuRatio(1)), 3),
     redis_ratio: round(minOf(redisRatio(0), redisRatio(1)), 3),
+    ingest_signals_per_s: round(i('mysql', 'single', 'items_per_s')),
     ingest_ratio: round(ratio(i('mysql', 'single', 'req_per_s'), i('hello', 'single', 'req_per_s')), 3),
     batch_signals_per_s: round(i('mysql', 'batch', 'items_per_s')),
     e2e_p50_ms: round(med(r.e2e, 'p50_ms'), 2),
