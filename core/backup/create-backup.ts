@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, type Stats } from 'node:fs'
 import { chmod, mkdir, mkdtemp, open, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { BackupError } from './backup-error'
@@ -58,21 +58,24 @@ function serviceVersion(): string {
 }
 
 function reason(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
+  return (err as Error | undefined)?.message ?? String(err)
 }
 
 /** Refuses, before anything is written, a backup that cannot be taken. */
-async function check(options: BackupOptions, database: DatabaseSource): Promise<void> {
+async function check(options: BackupOptions, database: DatabaseSource, redis: RedisSource | undefined): Promise<void> {
   if (!Number.isInteger(options.keep) || options.keep < 1) throw new BackupError(`BACKUP_KEEP must be a positive whole number, not ${options.keep}`)
   if (database.dialect === 'sqlite') {
-    const found = await stat(database.file).catch((err: NodeJS.ErrnoException) => err)
-    if (found instanceof Error) {
-      throw new BackupError(found.code === 'ENOENT' ? `SQLite database ${database.file} does not exist` : `SQLite database ${database.file} cannot be read: ${found.message}`)
+    let found: Stats
+    try {
+      found = await stat(database.file)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BackupError(`SQLite database ${database.file} does not exist`)
+      throw new BackupError(`SQLite database ${database.file} cannot be read: ${reason(err)}`)
     }
     if (!found.isFile()) throw new BackupError(`SQLite database ${database.file} is not a file`)
   }
   if (!commandExists('tar')) throw new BackupError('tar is not installed')
-  if (options.redisMode === 'required' && options.redisUrl !== undefined && !commandExists('redis-cli')) {
+  if (redis !== undefined && options.redisMode === 'required' && !commandExists('redis-cli')) {
     throw new BackupError('redis-cli is not installed (BACKUP_REDIS=required)')
   }
 }
@@ -129,16 +132,18 @@ async function pack(work: string, files: string[], archive: string): Promise<num
   const partial = `${archive}.partial`
   const out = await open(partial, 'wx', 0o600)
   try {
-    const result = await runCommand('tar', ['-C', work, '-czf', '-', ...files], { stdout: out.fd })
-    if (!result.ok) throw new BackupError(`tar failed: ${result.error}`)
-    await out.sync()
+    try {
+      const result = await runCommand('tar', ['-C', work, '-czf', '-', ...files], { stdout: out.fd })
+      if (!result.ok) throw new BackupError(`tar failed: ${result.error}`)
+      await out.sync()
+    } finally {
+      await out.close()
+    }
+    await rename(partial, archive)
   } catch (err) {
-    await out.close()
     await rm(partial, { force: true })
     throw err
   }
-  await out.close()
-  await rename(partial, archive)
   return (await stat(archive)).size
 }
 
@@ -152,7 +157,7 @@ async function pack(work: string, files: string[], archive: string): Promise<num
 export async function createBackup(options: BackupOptions): Promise<BackupResult> {
   const database = parseDatabaseUrl(options.databaseUrl)
   const redis = options.redisUrl === undefined || options.redisUrl === '' || options.redisMode === 'off' ? undefined : parseRedisUrl(options.redisUrl)
-  await check(options, database)
+  await check(options, database, redis)
   const dir = resolve(options.dir)
   const { archive, work } = await prepare(dir)
   let files: string[]

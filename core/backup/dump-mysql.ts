@@ -34,7 +34,7 @@ export async function dumpMysql(source: MysqlSource, target: string): Promise<vo
   const connection = [`--host=${source.host}`, `--port=${source.port}`, '--protocol=TCP', ...(source.user === '' ? [] : [`--user=${source.user}`])]
   const env: NodeJS.ProcessEnv = { ...process.env, MYSQL_PWD: source.password }
   if (source.password === '') delete env.MYSQL_PWD
-  const file = await open(target, 'wx', 0o600)
+  const file = await open(target, 'wx+', 0o600)
   try {
     const result = await runCommand('mysqldump', [...connection, ...DUMP_OPTIONS, ...extra, '--', source.database], { env, stdout: file.fd })
     if (!result.ok) throw new BackupError(`mysqldump failed: ${result.error}`)
