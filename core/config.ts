@@ -131,6 +131,10 @@ export const configSchema = z.object({
   BACKUP_DIR: z.string().min(1).default('./backups'),
   /** Archives kept by the backup job; older ones are deleted. */
   BACKUP_KEEP: positiveInt.default(14),
+  /** Redis in backups: auto (snapshot when REDIS_URL is set and redis-cli is installed; a failure is a warning), required or off. */
+  BACKUP_REDIS: z.enum(['auto', 'required', 'off']).default('auto'),
+  /** How SQLite is copied: auto (the sqlite3 command when installed, else Node's sqlite3 module), cli or node. */
+  BACKUP_SQLITE_TOOL: z.enum(['auto', 'cli', 'node']).default('auto'),
   /** An admin key (≥ 32 characters) seeded on first start. */
   BOOTSTRAP_ADMIN_KEY: z.string().min(32, 'at least 32 characters').optional(),
   /** Name of the admin seeded with BOOTSTRAP_ADMIN_KEY. */
