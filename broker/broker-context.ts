@@ -12,5 +12,9 @@ export interface BrokerContext {
   /** Which proxies' `X-Forwarded-For` is believed for MQTT over WebSocket (TRUST_PROXY). */
   trust: Trust
   /** Aedes' persistence (in memory or Redis); only the calls the hooks need. */
-  persistence: { removeSubscriptions(client: { id: string }, topics: string[]): Promise<void> }
+  persistence: {
+    removeSubscriptions(client: { id: string }, topics: string[]): Promise<void>
+    /** The filters stored for a persistent session, which Aedes restores on reconnect. */
+    subscriptionsByClient(client: { id: string }): Promise<Array<{ topic: string }>>
+  }
 }

@@ -10,7 +10,7 @@ import { authorizePublish } from './hooks/authorize-publish'
 import { authorizeSubscribe } from './hooks/authorize-subscribe'
 import { preConnect } from './hooks/pre-connect'
 import { LoginThrottle } from './limits/login-throttle'
-import { limitPacketSize } from './limits/packet-size'
+import { limitPacketSize, MAX_FIXED_HEADER_BYTES } from './limits/packet-size'
 import type { HandleConnection, Listener } from './listeners/listener'
 import { listenTcp } from './listeners/tcp'
 import { listenTls } from './listeners/tls'
@@ -66,8 +66,8 @@ export async function createMqttBroker(core: Core): Promise<MqttBroker> {
   const stopRelay = core.config.REDIS_URL === undefined ? async () => undefined : relayRemoteSignals(ctx)
 
   const handle: HandleConnection = (stream, req) => {
-    const client = aedes.handle(stream, req)
-    limitPacketSize(client, config.MQTT_MAX_PACKET_BYTES)
+    aedes.handle(stream, req)
+    limitPacketSize(stream, config.MQTT_MAX_PACKET_BYTES)
   }
   const listeners: Listener[] = []
   const webSockets: WebSocketListener[] = []
@@ -95,7 +95,7 @@ export async function createMqttBroker(core: Core): Promise<MqttBroker> {
       return mqtts === undefined ? { mqtt: tcp.port } : { mqtt: tcp.port, mqtts }
     },
     attachWebSocket(server) {
-      webSockets.push(attachWebSocket(server, handle))
+      webSockets.push(attachWebSocket(server, handle, config.MQTT_MAX_PACKET_BYTES + MAX_FIXED_HEADER_BYTES))
     },
     close() {
       closing ??= (async () => {

@@ -100,16 +100,21 @@ export function closeSession(ctx: BrokerContext, session: Session, reason: strin
   client.close()
 }
 
-/** Unsubscribes the filters the policy no longer allows for this session. */
+/**
+ * Unsubscribes the filters the policy no longer allows for this session (those Aedes
+ * holds for it, as `session.filters` follows them), removes them from the stored
+ * session, and tells the user.
+ */
 export function pruneSubscriptions(ctx: BrokerContext, session: Session): void {
   const { client, principal } = session
   if (session.closing || client.closed) return
   const policy = ctx.core.policy.current
-  const subscriptions = (client as unknown as { subscriptions: Record<string, unknown> }).subscriptions
-  const refused = Object.keys(subscriptions).filter((topic) => !policy.can(principal, 'subscribe', topic))
+  const refused = [...session.filters].filter((topic) => !policy.can(principal, 'subscribe', topic))
   if (refused.length === 0) return
+  for (const topic of refused) session.filters.delete(topic)
   if (!client.clean) forgetStoredSubscription(ctx, client, ...refused)
-  client.unsubscribe({ unsubscriptions: refused } as never, (err?: Error) => {
+  // without a messageId Aedes sends no UNSUBACK, which the client never asked for
+  client.unsubscribe({ cmd: 'unsubscribe', unsubscriptions: refused }, (err?: Error) => {
     if (err) logger.warn('mqtt: could not drop a subscription', { clientId: client.id, err: err.message })
   })
   ctx.core.audit.record({

@@ -21,7 +21,12 @@ export interface Session {
   lastRateNoticeAt: number
   /** Set once the session is being closed for revocation: hooks stop acting for it. */
   closing: boolean
+  /** The filters Aedes holds for this client: granted by a SUBSCRIBE or restored with a persistent session. */
+  readonly filters: Set<string>
 }
+
+/** What a login knows of a new session; the registry adds the rest. */
+export type NewSession = Omit<Session, 'filters'>
 
 /** A client whose CONNECT carried an empty client id: Aedes assigned `client.id` itself. */
 const serverAssignedIds = new WeakSet<Client>()
@@ -67,13 +72,15 @@ export class SessionRegistry extends EventEmitter<{ added: [Session], removed: [
   private readonly byClient = new WeakMap<Client, Session>()
   private readonly byUser = new Map<number, Set<Session>>()
 
-  add(session: Session): void {
+  add(fields: NewSession): Session {
+    const session: Session = { ...fields, filters: new Set() }
     this.byClient.set(session.client, session)
     const set = this.byUser.get(session.principal.userId) ?? new Set<Session>()
     set.add(session)
     this.byUser.set(session.principal.userId, set)
     session.client.conn.once('close', () => this.remove(session.client))
     this.emit('added', session)
+    return session
   }
 
   get(client: Client): Session | undefined {

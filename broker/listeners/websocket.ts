@@ -14,9 +14,11 @@ export interface WebSocketListener {
 /**
  * MQTT over WebSocket on the HTTP server at `/mqtt` (subprotocol `mqtt`), for browsers.
  * An upgrade request for any other path is refused by closing its socket.
+ * A message longer than `maxMessageBytes` closes the connection (1009) as soon as its
+ * frame header announces it, before it is buffered.
  */
-export function attachWebSocket(server: Server, handle: HandleConnection): WebSocketListener {
-  const wss = new WebSocketServer({ noServer: true })
+export function attachWebSocket(server: Server, handle: HandleConnection, maxMessageBytes: number): WebSocketListener {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes })
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     if (path !== WEBSOCKET_PATH) {

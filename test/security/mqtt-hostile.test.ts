@@ -73,6 +73,10 @@ const CASES: Case[] = [
   pub('a payload nested 10,000 levels', 'strategy/sec1/BTC', `{"type":"buy","execute_date":"2026-01-01","payload":${'['.repeat(10000)}${']'.repeat(10000)}}`, rejected('validation_failed')),
   pub('a 20 KB structured payload', 'strategy/sec1/BTC', JSON.stringify({ type: 'buy', execute_date: '2026-01-01', payload: { blob: 'p'.repeat(20000) } }), rejected('validation_failed')),
   pub('an oversized payload (70 KB)', 'strategy/sec1/BTC', 'x'.repeat(70000), closed),
+  pub('a PUBLISH of exactly MQTT_MAX_PACKET_BYTES', 'strategy/sec1/BTC', 'x'.repeat(65536 - 21), rejected('validation_failed')),
+  pub('a PUBLISH one byte past MQTT_MAX_PACKET_BYTES', 'strategy/sec1/BTC', 'x'.repeat(65536 - 20), closed),
+  { name: 'a PUBLISH header announcing 256 MiB', expect: closed, run: (c) => c.send(Buffer.from([0x32, 0xff, 0xff, 0xff, 0x7f])) },
+  { name: 'a PUBLISH with a remaining length of five bytes', expect: closed, run: (c) => c.send(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x7f])) },
   // subscriptions
   sub('a subscriber subscribing to #', '#', { kind: 'suback', granted: [128] }, 'subscriber'),
   sub('a subscriber subscribing to $SYS/#', '$SYS/#', { kind: 'suback', granted: [128] }, 'subscriber'),

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { closed, startBrokerNode, subscribe, TestClients, uniqueId, type BrokerNode } from './helpers'
+import { closed, publish, startBrokerNode, subscribe, TestClients, uniqueId, type BrokerNode } from './helpers'
 
 describe('mqtt transports', () => {
   const clients = new TestClients()
@@ -62,6 +62,16 @@ describe('mqtt transports', () => {
       const client = await clients.connect(url, { password: alice.key, clientId: uniqueId('tls-'), rejectUnauthorized: false })
       expect(client.connected).toBe(true)
       expect(await clients.refusal(url, { password: 'sh_bad_key_0000000000000000', clientId: uniqueId('tls-'), rejectUnauthorized: false })).toBe(4)
+    })
+
+    test('a packet larger than MQTT_MAX_PACKET_BYTES closes a TLS connection, and one within it does not', async () => {
+      const admin = await node.user('root', 'admin')
+      const client = await clients.connect(`mqtts://127.0.0.1:${node.mqttsPort}`, { password: admin.key, clientId: uniqueId('tls-big-'), rejectUnauthorized: false })
+      await publish(client, 'misc/fits', Buffer.alloc(60_000))
+      expect(client.connected).toBe(true)
+      const gone = closed(client)
+      client.publish('misc/big', Buffer.alloc(70_000), { qos: 0 })
+      await gone
     })
   })
 })
