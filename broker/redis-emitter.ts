@@ -84,7 +84,13 @@ export class RedisEmitter {
 
   /** Delivers `message` here, and relays it to the other nodes; `done` once delivered here. */
   emit(message: FanoutMessage, done?: (err?: Error) => void): void {
-    if (!this.closed) this.relay.push(this.frames.encode(message))
+    if (!this.closed) {
+      try {
+        this.relay.push(this.frames.encode(message))
+      } catch (err) {
+        this.warn('mqtt: could not relay a message to the other nodes through Redis', err as Error)
+      }
+    }
     this.local.emit(message, done)
   }
 

@@ -124,10 +124,12 @@ describe('RedisEmitter without a Redis that answers', () => {
     emitter.on('strategy/+/AAPL', (m, done) => { received.push(String(m.payload)); done() })
     await emitted(emitter, { topic: 'strategy/s1/AAPL', payload: Buffer.from('local') })
     await emitted(emitter, { topic: 'strategy/s1/MSFT', payload: Buffer.from('not matched') })
-    expect(received).toEqual(['local'])
+    // a payload no frame can carry still reaches this node's subscribers
+    await emitted(emitter, { topic: 'strategy/s1/AAPL', payload: 42 })
+    expect(received).toEqual(['local', '42'])
     await closed(emitter)
     await expect(emitted(emitter, { topic: 'strategy/s1/AAPL', payload: 'after close' })).rejects.toThrow()
-    expect(received).toEqual(['local'])
+    expect(received).toEqual(['local', '42'])
   })
 })
 
