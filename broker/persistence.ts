@@ -5,8 +5,8 @@ import { Redis } from 'ioredis'
 import type { Config } from '../core/config'
 import { logger } from '../core/logger'
 import type { BrokerContext } from './broker-context'
-import { boundOfflineQueues } from './bounded-queues'
 import { RedisEmitter } from './redis-emitter'
+import { tuneRedisPersistence } from './redis-persistence'
 
 /** Where sessions, retained messages and offline queues live, and how messages travel between nodes. */
 export interface BrokerStorage {
@@ -56,7 +56,7 @@ async function settled(conn: Redis): Promise<void> {
  * `<REDIS_PREFIX>mqtt:`), a `RedisEmitter` on `<REDIS_PREFIX>mqtt:fanout` between nodes, and
  * - `packetTTL` = MQTT_PACKET_TTL_SECONDS: a queued message expires if unclaimed;
  * - `maxSessionDelivery` = MQTT_MAX_SESSION_DELIVERY: most messages sent on reconnect;
- * - each offline queue is trimmed to its newest MQTT_QUEUE_LIMIT entries.
+ * - each offline queue is trimmed to its newest MQTT_QUEUE_LIMIT entries (`tuneRedisPersistence`).
  */
 export function createBrokerStorage(config: Config): BrokerStorage {
   const url = config.REDIS_URL
@@ -71,7 +71,7 @@ export function createBrokerStorage(config: Config): BrokerStorage {
   const conn = new Redis(url, { connectionName: name, maxRetriesPerRequest: 2, keyPrefix: `${config.REDIS_PREFIX}mqtt:` })
   conn.on('error', (err: Error) => logger.warn('redis error', { connection: name, err: err.message }))
   const ttl = config.MQTT_PACKET_TTL_SECONDS
-  const persistence = boundOfflineQueues(
+  const persistence = tuneRedisPersistence(
     aedesPersistenceRedis({ conn, maxSessionDelivery: config.MQTT_MAX_SESSION_DELIVERY, packetTTL: () => ttl }),
     conn,
     config.MQTT_QUEUE_LIMIT

@@ -19,6 +19,8 @@ declare module 'aedes-persistence-redis' {
       removeSubscriptions(client: { id: string }, topics: string[]): Promise<void>
       /** Queues `packet` for each subscription's (offline) session. */
       outgoingEnqueueCombi(subs: Array<{ clientId: string }> | null | undefined, packet: unknown): Promise<void>
+      /** Forgets an outgoing QoS > 0 message of `client`: on its acknowledgement, and for each queued message a clean CONNECT drops. */
+      outgoingClearMessageId(client: { id: string, clean?: boolean }, packet: { cmd?: string, messageId?: number }): Promise<unknown>
       destroy(): Promise<void>
     }
   }

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis'
-import { offlineQueueKey } from '../../../broker/bounded-queues'
+import { offlineQueueKey } from '../../../broker/redis-persistence'
 import { brokerRedisUrl, eventually, Inbox, startBrokerNode, subscribe, TestClients, uniqueId, type BrokerNode } from './helpers'
 
 const describeRedis = process.env.REDIS_URL ? describe : describe.skip
