@@ -30,21 +30,31 @@ export function fanoutChannel(config: Pick<Config, 'REDIS_PREFIX'>): string {
 const SETTLE_ROUNDS = 10
 const SETTLE_LIMIT_MS = 2000
 
+/** Longest wait for Redis to answer QUIT before the connection is dropped. */
+const QUIT_TIMEOUT_MS = 1000
+
+/** Whether `reply` comes (and is not an error) within `ms`: not while Redis is away or hangs. */
+async function answeredWithin(reply: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms) })
+  const answered = await Promise.race([reply.then(() => true, () => false), late])
+  clearTimeout(timer)
+  return answered
+}
+
 /**
- * Waits for a few PING round trips on `conn`. Sessions that ended just before shutdown
- * clean up in several dependent steps, each sent once the one before it is answered;
- * Redis answers a PING only after every command sent before it, so each round lets every
- * such chain take at least one more step (aedes-persistence-redis' longest take about
- * six). Closing in the middle of them would fail the later steps ("Connection is closed").
+ * Waits for a few PING round trips on `conn`, bounded in time. Sessions that ended just
+ * before shutdown clean up in several dependent steps, each sent once the one before it is
+ * answered; Redis answers a PING only after every command sent before it, so each round
+ * lets every such chain take at least one more step (aedes-persistence-redis' longest take
+ * about six). Closing in the middle of them would fail the later steps ("Connection is
+ * closed").
  */
 async function settled(conn: Redis): Promise<void> {
   const deadline = Date.now() + SETTLE_LIMIT_MS
-  for (let round = 0; round < SETTLE_ROUNDS && Date.now() < deadline; round++) {
-    try {
-      await conn.ping()
-    } catch {
-      return
-    }
+  for (let round = 0; round < SETTLE_ROUNDS; round++) {
+    const left = deadline - Date.now()
+    if (left <= 0 || !await answeredWithin(conn.ping(), left)) return
     await new Promise((resolve) => setImmediate(resolve))
   }
 }
@@ -84,7 +94,8 @@ export function createBrokerStorage(config: Config): BrokerStorage {
     settle: () => settled(conn),
     close: async () => {
       await settled(conn)
-      await conn.quit().catch(() => undefined)
+      await answeredWithin(conn.quit(), QUIT_TIMEOUT_MS)
+      conn.disconnect()
     }
   }
 }

@@ -14,14 +14,11 @@ declare module 'aedes-persistence-redis' {
 
     /** The promise forms Aedes 1.x calls (its persistence interface). */
     interface AedesPersistenceRedis {
-      setup(broker: unknown): Promise<void>
-      addSubscriptions(client: { id: string }, subs: Array<{ topic: string, qos: number }>): Promise<void>
       removeSubscriptions(client: { id: string }, topics: string[]): Promise<void>
       /** Queues `packet` for each subscription's (offline) session. */
       outgoingEnqueueCombi(subs: Array<{ clientId: string }> | null | undefined, packet: unknown): Promise<void>
       /** Forgets an outgoing QoS > 0 message of `client`: on its acknowledgement, and for each queued message a clean CONNECT drops. */
       outgoingClearMessageId(client: { id: string, clean?: boolean }, packet: { cmd?: string, messageId?: number }): Promise<unknown>
-      destroy(): Promise<void>
     }
   }
 
