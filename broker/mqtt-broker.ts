@@ -55,7 +55,7 @@ export async function createMqttBroker(core: Core): Promise<MqttBroker> {
     sessions: new SessionRegistry(),
     throttle: LoginThrottle.create(core),
     trust: compileTrust(config.TRUST_PROXY),
-    persistence: (aedes as unknown as { persistence: BrokerContext['persistence'] }).persistence
+    persistence: storage.persistence
   }
   aedes.authenticate = authenticate(ctx)
   aedes.authorizePublish = authorizePublish(ctx)

@@ -1,111 +1,101 @@
-import type { EventEmitter } from 'node:events'
-import { randomUUID } from 'node:crypto'
 import type { AedesOptions } from 'aedes'
+import aedesMemoryPersistence, { type AedesMemoryPersistence } from 'aedes-persistence'
 import aedesPersistenceRedis from 'aedes-persistence-redis'
 import { Redis } from 'ioredis'
-import mqemitterRedis from 'mqemitter-redis'
 import type { Config } from '../core/config'
 import { logger } from '../core/logger'
-import { deliverLocallyFirst } from './redis-fanout'
+import type { BrokerContext } from './broker-context'
+import { RedisEmitter } from './redis-emitter'
+import { tuneRedisPersistence } from './redis-persistence'
 
 /** Where sessions, retained messages and offline queues live, and how messages travel between nodes. */
 export interface BrokerStorage {
   kind: 'memory' | 'redis'
-  /** `persistence`, `mq` and the broker `id` for Aedes; empty = Aedes' in-memory defaults. */
-  options: Pick<AedesOptions, 'persistence' | 'mq' | 'id'>
+  /** `persistence` and `mq` for Aedes (no `mq` = Aedes' in-memory emitter). */
+  options: Pick<AedesOptions, 'persistence' | 'mq'>
+  /** The persistence in `options`, for the calls Signal Hub makes itself. */
+  persistence: BrokerContext['persistence']
   /** Resolves once clean-up already under way (sessions that just ended) has reached Redis. */
   settle(): Promise<void>
-  /** Closes the Redis connections opened here (Aedes closes `mq` itself). */
+  /** Closes the Redis connection opened here (Aedes closes `mq` itself). */
   close(): Promise<void>
 }
 
-function redisConnection(url: string, name: string, options: { keyPrefix?: string, enableReadyCheck?: boolean } = {}): Redis {
-  const conn = new Redis(url, { connectionName: name, maxRetriesPerRequest: 2, ...options })
-  conn.on('error', (err: Error) => logger.warn('redis error', { connection: name, err: err.message }))
-  return conn
+/** The Redis pub/sub channel of one deployment's fan-out. */
+export function fanoutChannel(config: Pick<Config, 'REDIS_PREFIX'>): string {
+  return `${config.REDIS_PREFIX}mqtt:fanout`
 }
 
-/**
- * The two Redis connections of the fan-out between nodes. The subscription link skips
- * ioredis' ready check: that check sends INFO once connected, and a SUBSCRIBE made in
- * the moment between (ioredis writes SUBSCRIBE at once, as it is allowed while Redis
- * loads) puts the connection in subscriber mode, where INFO is refused, so the link
- * would never become ready: an unhandled rejection, and after a reconnect, the node's
- * earlier subscriptions never renewed.
- */
-export function fanoutLinks(url: string): { pub: Redis, sub: Redis } {
-  return {
-    pub: redisConnection(url, 'signalhub-mqtt-pub'),
-    sub: redisConnection(url, 'signalhub-mqtt-sub', { enableReadyCheck: false })
-  }
-}
-
+/** Most PING round trips `settled` waits for, and the longest it waits in all. */
+const SETTLE_ROUNDS = 10
 const SETTLE_LIMIT_MS = 2000
 
+/** Longest wait for Redis to answer QUIT before the connection is dropped. */
+const QUIT_TIMEOUT_MS = 1000
+
+/** Whether `reply` comes (and is not an error) within `ms`: not while Redis is away or hangs. */
+async function answeredWithin(reply: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms) })
+  const answered = await Promise.race([reply.then(() => true, () => false), late])
+  clearTimeout(timer)
+  return answered
+}
+
 /**
- * Waits until no command has been pending on `conn` for a few turns of the event loop.
- * Sessions that ended just before shutdown clean up in several dependent steps; closing
- * in the middle of them would fail the later steps ("Connection is closed").
+ * Waits for a few PING round trips on `conn`, bounded in time. Sessions that ended just
+ * before shutdown clean up in several dependent steps, each sent once the one before it is
+ * answered; Redis answers a PING only after every command sent before it, so each round
+ * lets every such chain take at least one more step (aedes-persistence-redis' longest take
+ * about six). Closing in the middle of them would fail the later steps ("Connection is
+ * closed").
  */
 async function settled(conn: Redis): Promise<void> {
-  const queues = conn as unknown as { commandQueue: { length: number }, offlineQueue: { length: number } }
   const deadline = Date.now() + SETTLE_LIMIT_MS
-  let quiet = 0
-  while (quiet < 3 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 5))
-    quiet = queues.commandQueue.length === 0 && queues.offlineQueue.length === 0 ? quiet + 1 : 0
+  for (let round = 0; round < SETTLE_ROUNDS; round++) {
+    const left = deadline - Date.now()
+    if (left <= 0 || !await answeredWithin(conn.ping(), left)) return
+    await new Promise((resolve) => setImmediate(resolve))
   }
 }
 
 /**
- * Without REDIS_URL: aedes-persistence and mqemitter in memory (one node; sessions end
- * with the process). With REDIS_URL: aedes-persistence-redis for subscriptions,
- * retained messages, wills and offline queues (keys under `<REDIS_PREFIX>mqtt:`),
- * mqemitter-redis for fan-out between nodes, and
+ * Without REDIS_URL: aedes-persistence in memory and Aedes' own emitter (one node;
+ * sessions end with the process). With REDIS_URL: aedes-persistence-redis for
+ * subscriptions, retained messages, wills and offline queues (keys under
+ * `<REDIS_PREFIX>mqtt:`), a `RedisEmitter` on `<REDIS_PREFIX>mqtt:fanout` between nodes, and
  * - `packetTTL` = MQTT_PACKET_TTL_SECONDS: a queued message expires if unclaimed;
  * - `maxSessionDelivery` = MQTT_MAX_SESSION_DELIVERY: most messages sent on reconnect;
- * - each offline queue is trimmed to its newest MQTT_QUEUE_LIMIT entries.
+ * - each offline queue is trimmed to its newest MQTT_QUEUE_LIMIT entries (`tuneRedisPersistence`).
  */
 export function createBrokerStorage(config: Config): BrokerStorage {
   const url = config.REDIS_URL
-  if (url === undefined) return { kind: 'memory', options: {}, settle: async () => undefined, close: async () => undefined }
-
-  const conn = redisConnection(url, 'signalhub-mqtt-persistence', { keyPrefix: `${config.REDIS_PREFIX}mqtt:` })
-  const ttl = config.MQTT_PACKET_TTL_SECONDS
-  const persistence = aedesPersistenceRedis({ conn, maxSessionDelivery: config.MQTT_MAX_SESSION_DELIVERY, packetTTL: () => ttl })
-  const enqueue = persistence.outgoingEnqueueCombi.bind(persistence)
-  const limit = config.MQTT_QUEUE_LIMIT
-  persistence.outgoingEnqueueCombi = async (subs, packet) => {
-    await enqueue(subs, packet)
-    if (subs === undefined || subs === null || subs.length === 0) return
-    // the list holds packet keys in arrival order; aedes-persistence-redis names it outgoing:<id>
-    const trims = conn.pipeline()
-    for (const sub of subs) trims.ltrim(`outgoing:${encodeURIComponent(sub.clientId)}`, -limit, -1)
-    await trims.exec()
+  if (url === undefined) {
+    // aedes-persistence 11 declares its callback forms only; Aedes 1.x calls the promise forms
+    // (its MIGRATION.md: "persistence interface from callback to async/await"), as Signal Hub does
+    const persistence = aedesMemoryPersistence() as AedesMemoryPersistence & BrokerContext['persistence']
+    return { kind: 'memory', options: { persistence }, persistence, settle: async () => undefined, close: async () => undefined }
   }
 
-  // A clean session's QoS 1 deliveries are written straight to it: Aedes stores nothing for
-  // them, so its PUBACK has nothing to clear, yet aedes-persistence-redis would build two
-  // keys and look them up for every one. Every other clear (the queue an earlier persistent
-  // session left, which a clean CONNECT drops message by message) still runs.
-  const clear = persistence.outgoingClearMessageId.bind(persistence)
-  persistence.outgoingClearMessageId = async (client, packet) => client.clean === true && packet.cmd === 'puback' ? undefined : clear(client, packet)
-
-  const id = randomUUID()
-  const { pub, sub } = fanoutLinks(url)
-  const mq = deliverLocallyFirst(mqemitterRedis({ subConn: sub, pubConn: pub }), id, { pub, sub })
-  // mqemitter-redis re-emits its connections' errors on `state`; unheard, one Redis
-  // outage would end the process with an uncaught 'error' event
-  ;(mq as unknown as { state: EventEmitter }).state.on('error', (err: Error) => {
-    logger.warn('redis fan-out error', { err: err.message })
-  })
+  const name = 'signalhub-mqtt-persistence'
+  const conn = new Redis(url, { connectionName: name, maxRetriesPerRequest: 2, keyPrefix: `${config.REDIS_PREFIX}mqtt:` })
+  conn.on('error', (err: Error) => logger.warn('redis error', { connection: name, err: err.message }))
+  const ttl = config.MQTT_PACKET_TTL_SECONDS
+  const persistence = tuneRedisPersistence(
+    aedesPersistenceRedis({ conn, maxSessionDelivery: config.MQTT_MAX_SESSION_DELIVERY, packetTTL: () => ttl }),
+    conn,
+    config.MQTT_QUEUE_LIMIT
+  )
+  const mq = new RedisEmitter({ url, channel: fanoutChannel(config) })
   return {
     kind: 'redis',
-    options: { persistence, mq, id },
+    options: { persistence, mq },
+    persistence,
     settle: () => settled(conn),
     close: async () => {
       await settled(conn)
-      await conn.quit().catch(() => undefined)
+      await answeredWithin(conn.quit(), QUIT_TIMEOUT_MS)
+      conn.disconnect()
     }
   }
 }

@@ -2,25 +2,26 @@
 declare module 'aedes-persistence-redis' {
   import type { Redis, RedisOptions } from 'ioredis'
 
-  interface AedesPersistenceRedisOptions extends RedisOptions {
-    /** A ready ioredis connection to use instead of opening one. */
-    conn?: Redis
-    /** Largest offline queue delivered to one session on CONNECT. Default 1000. */
-    maxSessionDelivery?: number
-    /** Seconds an offline QoS > 0 packet is kept; 0 keeps it forever. */
-    packetTTL?: (packet: unknown) => number
+  namespace aedesPersistenceRedis {
+    interface Options extends RedisOptions {
+      /** A ready ioredis connection to use instead of opening one. */
+      conn?: Redis
+      /** Largest offline queue delivered to one session on CONNECT. Default 1000. */
+      maxSessionDelivery?: number
+      /** Seconds an offline QoS > 0 packet is kept; 0 keeps it forever. */
+      packetTTL?: (packet: unknown) => number
+    }
+
+    /** The promise forms Aedes 1.x calls (its persistence interface). */
+    interface AedesPersistenceRedis {
+      removeSubscriptions(client: { id: string }, topics: string[]): Promise<void>
+      /** Queues `packet` for each subscription's (offline) session. */
+      outgoingEnqueueCombi(subs: Array<{ clientId: string }> | null | undefined, packet: unknown): Promise<void>
+      /** Forgets an outgoing QoS > 0 message of `client`: on its acknowledgement, and for each queued message a clean CONNECT drops. */
+      outgoingClearMessageId(client: { id: string, clean?: boolean }, packet: { cmd?: string, messageId?: number }): Promise<unknown>
+    }
   }
 
-  interface AedesPersistenceRedis {
-    setup(broker: unknown): Promise<void>
-    addSubscriptions(client: { id: string }, subs: Array<{ topic: string, qos: number }>): Promise<void>
-    removeSubscriptions(client: { id: string }, topics: string[]): Promise<void>
-    outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: unknown): Promise<void>
-    /** Forgets an outgoing QoS > 0 message of `client`: on its acknowledgement, and for each queued message a clean CONNECT drops. */
-    outgoingClearMessageId(client: { id: string, clean?: boolean }, packet: { cmd?: string, messageId?: number }): Promise<unknown>
-    destroy(): Promise<void>
-  }
-
-  function aedesPersistenceRedis(options?: AedesPersistenceRedisOptions): AedesPersistenceRedis
+  function aedesPersistenceRedis(options?: aedesPersistenceRedis.Options): aedesPersistenceRedis.AedesPersistenceRedis
   export = aedesPersistenceRedis
 }

@@ -27,19 +27,64 @@ describeRedis('mqtt with redis', () => {
     await a.shutdown()
   })
 
-  test('a signal published on one node is delivered to a subscriber on the other', async () => {
+  test('a signal published on one node is delivered exactly once to subscribers on both nodes', async () => {
     const owner = await a.user('owner', 'publisher')
     const reader = await a.user('reader')
     const strategy = uniqueId('clu')
     await a.strategy(strategy, owner)
     await a.subscribe(reader, strategy)
     await b.core.policy.reload()
-    const subscriber = await clients.connect(b.mqttUrl, { password: reader.key, clientId: uniqueId('b-') })
-    const inbox = new Inbox(subscriber)
-    expect(await subscribe(subscriber, [`strategy/${strategy}/#`])).toEqual([1])
-    const publisher = await clients.connect(a.mqttUrl, { password: owner.key, clientId: uniqueId('a-') })
-    await publish(publisher, `strategy/${strategy}/AAPL`, signalBody())
-    expect((await inbox.next(`strategy/${strategy}/AAPL`)).json()).toMatchObject({ seq: 1, strategy_id: strategy })
+    const [atA, atB] = await Promise.all([a, b].map(async (node) => {
+      const subscriber = await clients.connect(node.mqttUrl, { password: reader.key, clientId: uniqueId('sub-') })
+      const inbox = new Inbox(subscriber)
+      expect(await subscribe(subscriber, [`strategy/${strategy}/#`])).toEqual([1])
+      return inbox
+    }))
+    const [fromA, fromB] = await Promise.all([a, b].map((node) => clients.connect(node.mqttUrl, { password: owner.key, clientId: uniqueId('pub-') })))
+    const topic = (symbol: string): string => `strategy/${strategy}/${symbol}`
+    await publish(fromA, topic('AAPL'), signalBody())
+    expect((await atB.next(topic('AAPL'))).json()).toMatchObject({ seq: 1, strategy_id: strategy })
+    expect((await atA.next(topic('AAPL'))).json()).toMatchObject({ seq: 1 })
+    // Redis sends each node its messages in the order it took them: a marker from the other
+    // node arrives after anything Redis still had for that node
+    await publish(fromB, topic('MSFT'), signalBody())
+    await atA.next(topic('MSFT'))
+    await atB.next(topic('MSFT'))
+    await publish(fromA, topic('TSLA'), signalBody())
+    await atB.next(topic('TSLA'))
+    await atA.next(topic('TSLA'))
+    for (const inbox of [atA, atB]) expect(inbox.messages.filter((m) => m.topic.startsWith(`strategy/${strategy}/`))).toEqual([])
+  })
+
+  test('nodes of another deployment (another REDIS_PREFIX) on the same Redis hear nothing of this one', async () => {
+    const otherEnv = { REDIS_URL: brokerRedisUrl(REDIS_DB), REDIS_PREFIX: `${uniqueId('sho')}:` }
+    const c = await startBrokerNode(otherEnv, a.scratch)
+    const d = await startBrokerNode(otherEnv, a.scratch)
+    try {
+      const owner = await a.user('owner', 'publisher')
+      const reader = await a.user('reader')
+      const strategy = uniqueId('iso')
+      await a.strategy(strategy, owner)
+      await a.subscribe(reader, strategy)
+      await Promise.all([b, c, d].map((node) => node.core.policy.reload()))
+      const [atB, atC] = await Promise.all([b, c].map(async (node) => {
+        const subscriber = await clients.connect(node.mqttUrl, { password: reader.key, clientId: uniqueId('sub-') })
+        const inbox = new Inbox(subscriber)
+        expect(await subscribe(subscriber, [`strategy/${strategy}/#`])).toEqual([1])
+        return inbox
+      }))
+      const [fromA, fromD] = await Promise.all([a, d].map((node) => clients.connect(node.mqttUrl, { password: owner.key, clientId: uniqueId('pub-') })))
+      await publish(fromA, `strategy/${strategy}/AAPL`, signalBody({ description: 'this deployment' }))
+      await atB.next(`strategy/${strategy}/AAPL`)
+      // Redis took A's message before D's: had C heard A's deployment, it would have come first
+      await publish(fromD, `strategy/${strategy}/MSFT`, signalBody({ description: 'the other deployment' }))
+      expect((await atC.next(`strategy/${strategy}/MSFT`)).json()).toMatchObject({ description: 'the other deployment' })
+      expect(atC.count(`strategy/${strategy}/AAPL`)).toBe(0)
+    } finally {
+      await clients.endAll()
+      await d.stop()
+      await c.stop()
+    }
   })
 
   test('a key revoked on one node closes its session on the other within 5 s', async () => {

@@ -1,166 +1,206 @@
 import { Buffer } from 'node:buffer'
 import { Redis } from 'ioredis'
-import msgpack from 'msgpack-lite'
-import mqemitterRedis from 'mqemitter-redis'
-import { fanoutLinks } from '../../../broker/persistence'
-import { batchesOf, deliverLocallyFirst, MAX_PUBLISH_BATCH, MAX_PUBLISH_BATCH_BYTES, Origin } from '../../../broker/redis-fanout'
-import { brokerRedisUrl, uniqueId } from './helpers'
+import { decodeFrame, FanoutFrames, ORIGIN_BYTES, type FanoutMessage } from '../../../broker/fanout-frame'
+import { fanoutChannel } from '../../../broker/persistence'
+import { batchesOf, MAX_PUBLISH_BATCH, MAX_PUBLISH_BATCH_BYTES } from '../../../broker/publish-batcher'
+import { RedisEmitter } from '../../../broker/redis-emitter'
+import { TcpProxy } from '../../reliability/helpers'
+import { eventually, uniqueId } from './helpers'
 
-describe('Origin: knowing this node\'s messages on their first bytes', () => {
-  const message = { topic: 'strategy/s1/AAPL', payload: Buffer.from('{"seq":1}'), qos: 1, retain: false }
+describe('FanoutFrames: one message between nodes', () => {
+  const packet = { cmd: 'publish', brokerId: 'b1', brokerCounter: 7, topic: 'strategy/s1/AAPL', payload: Buffer.from('{"seq":1}'), qos: 1, retain: false, dup: false, clientId: 'c1' }
 
-  it('knows the envelopes it encoded, and they decode as mqemitter-redis expects', () => {
-    const origin = new Origin()
-    for (let i = 0; i < 3; i++) {
-      const envelope = origin.encode(message)
-      expect(origin.sentHere(envelope)).toBe(true)
-      const decoded = msgpack.decode(envelope) as { id: string, msg: typeof message }
-      expect(decoded.id).toBe(`${origin.tag}.${(i + 1).toString(36)}`)
-      expect(decoded.msg).toEqual(message)
-    }
+  it('decodes what it encodes: every field, a Buffer payload as a Buffer, a string payload as a string, none as none', () => {
+    const frames = new FanoutFrames()
+    expect(decodeFrame(frames.encode(packet))).toEqual(packet)
+    expect(Buffer.isBuffer(decodeFrame(frames.encode(packet))?.payload)).toBe(true)
+    const text = { topic: '$SYS/sub/add', payload: '{"clientId":"é"}' }
+    expect(decodeFrame(frames.encode(text))).toEqual(text)
+    expect(decodeFrame(frames.encode({ topic: 'a/b', qos: 0 }))).toEqual({ topic: 'a/b', qos: 0 })
+    expect(decodeFrame(frames.encode({ ...packet, payload: Buffer.alloc(0) }))?.payload).toEqual(Buffer.alloc(0))
   })
 
-  it('knows its ids written as longer strings too', () => {
-    const origin = new Origin()
-    const envelope = msgpack.encode({ id: `${origin.tag}.${'z'.repeat(40)}`, msg: message })
-    expect(envelope[4]).toBe(0xd9)
-    expect(origin.sentHere(envelope)).toBe(true)
+  it('refuses a payload that is neither a Buffer nor a string', () => {
+    expect(() => new FanoutFrames().encode({ topic: 'a', payload: 42 })).toThrow(TypeError)
   })
 
-  it('does not take another node\'s, an mqemitter-redis or a malformed envelope for its own', () => {
-    const origin = new Origin()
-    const other = new Origin()
-    expect(origin.sentHere(other.encode(message))).toBe(false)
-    expect(origin.sentHere(msgpack.encode({ id: 'hyperid-like/0', msg: message }))).toBe(false)
-    // the tag alone, without the separator that ends it
-    expect(origin.sentHere(msgpack.encode({ id: origin.tag, msg: message }))).toBe(false)
-    expect(origin.sentHere(msgpack.encode({ msg: message, id: origin.nextId() }))).toBe(false)
-    expect(origin.sentHere(msgpack.encode({ id: 7, msg: message }))).toBe(false)
-    for (const bytes of [[], [0x82], [0x82, 0xa2, 0x69, 0x64], [0x82, 0xa2, 0x69, 0x64, 0xa3, 0x61], [0xc1, 0, 0, 0, 0, 0]]) {
-      expect(origin.sentHere(Buffer.from(bytes))).toBe(false)
+  it('knows its own frames by their first bytes, and not another node\'s', () => {
+    const here = new FanoutFrames()
+    const there = new FanoutFrames()
+    expect(here.sentHere(here.encode(packet))).toBe(true)
+    expect(here.sentHere(there.encode(packet))).toBe(false)
+    expect(here.sentHere(here.origin.subarray(0, ORIGIN_BYTES - 1))).toBe(false)
+    expect(here.sentHere(Buffer.alloc(0))).toBe(false)
+    expect(() => new FanoutFrames(Buffer.alloc(ORIGIN_BYTES - 1))).toThrow()
+  })
+
+  it('reads nothing from a malformed frame', () => {
+    const good = new FanoutFrames().encode(packet)
+    const withHeader = (kind: number, header: string, payload = ''): Buffer => {
+      const bytes = Buffer.from(header)
+      const length = Buffer.alloc(4)
+      length.writeUInt32BE(bytes.length)
+      return Buffer.concat([Buffer.alloc(ORIGIN_BYTES), Buffer.from([kind]), length, bytes, Buffer.from(payload)])
     }
-    expect(origin.sentHere(Buffer.from(origin.encode(message).subarray(0, 8)))).toBe(false)
+    const malformed = [
+      Buffer.alloc(0),
+      good.subarray(0, ORIGIN_BYTES + 4),
+      good.subarray(0, ORIGIN_BYTES + 8),
+      withHeader(3, '{"topic":"a"}'),
+      withHeader(2, '{"topic":"a"}', 'trailing bytes'),
+      withHeader(0, '{"topic":'),
+      withHeader(0, 'null'),
+      withHeader(0, '[1,2]'),
+      withHeader(0, '"a"'),
+      withHeader(0, '{"qos":1}'),
+      withHeader(0, '{"topic":""}'),
+      withHeader(0, '{"topic":7}'),
+      withHeader(0, '{"topic":"a","payload":"smuggled"}')
+    ]
+    for (const frame of malformed) expect(decodeFrame(frame)).toBeUndefined()
+    const tooLong = Buffer.from(good)
+    tooLong.writeUInt32BE(good.length, ORIGIN_BYTES + 1)
+    expect(decodeFrame(tooLong)).toBeUndefined()
   })
 })
 
 describe('batchesOf: the script calls of one turn', () => {
-  const pairs = (sizes: number[]): Array<string | Buffer> => sizes.flatMap((size, i) => [`t/${i}`, Buffer.alloc(size, i % 256)])
-  const flat = (batches: Array<Array<string | Buffer>>): Array<string | Buffer> => batches.flat()
+  const frames = (sizes: number[]): Buffer[] => sizes.map((size, i) => Buffer.alloc(size, i % 256))
 
-  it('keeps every pair, in order, and cuts at MAX_PUBLISH_BATCH messages', () => {
-    const queue = pairs(Array.from({ length: 2 * MAX_PUBLISH_BATCH + 1 }, () => 10))
+  it('keeps every frame, in order, and cuts at MAX_PUBLISH_BATCH frames', () => {
+    const queue = frames(Array.from({ length: 2 * MAX_PUBLISH_BATCH + 1 }, () => 10))
     const batches = batchesOf(queue)
-    expect(batches.map((b) => b.length / 2)).toEqual([MAX_PUBLISH_BATCH, MAX_PUBLISH_BATCH, 1])
-    expect(flat(batches)).toEqual(queue)
+    expect(batches.map((b) => b.length)).toEqual([MAX_PUBLISH_BATCH, MAX_PUBLISH_BATCH, 1])
+    expect(batches.flat()).toEqual(queue)
   })
 
-  it('cuts at MAX_PUBLISH_BATCH_BYTES, and sends a message larger than that alone', () => {
+  it('cuts at MAX_PUBLISH_BATCH_BYTES, and sends a frame larger than that alone', () => {
     const third = Math.floor(MAX_PUBLISH_BATCH_BYTES / 3)
-    const queue = pairs([third, third, third, third, MAX_PUBLISH_BATCH_BYTES + 1, 1])
+    const queue = frames([third, third, third, third, MAX_PUBLISH_BATCH_BYTES + 1, 1])
     const batches = batchesOf(queue)
-    expect(batches.map((b) => b.length / 2)).toEqual([3, 1, 1, 1])
-    expect(flat(batches)).toEqual(queue)
+    expect(batches.map((b) => b.length)).toEqual([3, 1, 1, 1])
+    expect(batches.flat()).toEqual(queue)
     for (const batch of batches) {
-      const bytes = batch.filter((x) => Buffer.isBuffer(x)).reduce((n, b) => n + b.length, 0)
-      expect(batch.length === 2 || bytes <= MAX_PUBLISH_BATCH_BYTES).toBe(true)
+      expect(batch.length === 1 || batch.reduce((n, b) => n + b.length, 0) <= MAX_PUBLISH_BATCH_BYTES).toBe(true)
     }
   })
 
-  it('makes no batch of an empty queue', () => {
+  it('makes no batch of nothing', () => {
     expect(batchesOf([])).toEqual([])
+  })
+})
+
+function fanoutChannelFor(prefix = `${uniqueId('shf')}:`): string {
+  return fanoutChannel({ REDIS_PREFIX: prefix })
+}
+
+/** Subscribes `into` to `topic` on `emitter`; resolves once the emitter hears the other nodes too. */
+function listen(emitter: RedisEmitter, topic: string, into: string[]): Promise<void> {
+  return new Promise((resolve) => emitter.on(topic, (m, done) => { into.push(String(m.payload)); done() }, resolve))
+}
+
+function emitted(emitter: RedisEmitter, message: FanoutMessage): Promise<void> {
+  return new Promise((resolve, reject) => emitter.emit(message, (err) => err ? reject(err) : resolve()))
+}
+
+function closed(emitter: RedisEmitter): Promise<void> {
+  return new Promise((resolve) => emitter.close(resolve))
+}
+
+describe('RedisEmitter without a Redis that answers', () => {
+  let proxy: TcpProxy
+
+  beforeEach(async () => {
+    proxy = await TcpProxy.start('127.0.0.1', 9)
+  })
+  afterEach(async () => {
+    await proxy.close()
+  })
+
+  it.each<['hang' | 'refuse']>([['hang'], ['refuse']])('delivers to this node\'s subscribers at once, and closes, when Redis never answers (%s)', async (mode) => {
+    proxy.cut(mode)
+    const emitter = new RedisEmitter({ url: proxy.route('redis://127.0.0.1:6379'), channel: fanoutChannelFor() })
+    const received: string[] = []
+    emitter.on('strategy/+/AAPL', (m, done) => { received.push(String(m.payload)); done() })
+    await emitted(emitter, { topic: 'strategy/s1/AAPL', payload: Buffer.from('local') })
+    await emitted(emitter, { topic: 'strategy/s1/MSFT', payload: Buffer.from('not matched') })
+    // a payload no frame can carry still reaches this node's subscribers
+    await emitted(emitter, { topic: 'strategy/s1/AAPL', payload: 42 })
+    expect(received).toEqual(['local', '42'])
+    await closed(emitter)
+    await expect(emitted(emitter, { topic: 'strategy/s1/AAPL', payload: 'after close' })).rejects.toThrow()
+    expect(received).toEqual(['local', '42'])
   })
 })
 
 const describeRedis = process.env.REDIS_URL ? describe : describe.skip
 
-type Emitter = ReturnType<typeof mqemitterRedis> & { _cache: { size: number }, subConn: Redis }
+describeRedis('RedisEmitter between nodes (real Redis)', () => {
+  const url = process.env.REDIS_URL as string
+  const open: RedisEmitter[] = []
 
-describeRedis('Redis fan-out between nodes', () => {
-  const url = brokerRedisUrl(7) as string
-  const open: Emitter[] = []
-
-  function node(wrapped: boolean, at = url): Emitter {
-    const { pub, sub } = fanoutLinks(at)
-    const emitter = mqemitterRedis({ pubConn: pub, subConn: sub }) as Emitter
+  function node(channel: string, at = url): RedisEmitter {
+    const emitter = new RedisEmitter({ url: at, channel })
     open.push(emitter)
-    return wrapped ? deliverLocallyFirst(emitter, uniqueId('broker'), { pub, sub }) as Emitter : emitter
-  }
-
-  /** Subscribes and resolves once Redis has confirmed the subscription. */
-  function listen(emitter: Emitter, topic: string, into: string[]): Promise<void> {
-    return new Promise((resolve) => emitter.on(topic, (m, done) => { into.push(String(m.payload)); done() }, resolve))
-  }
-
-  async function until(check: () => boolean): Promise<void> {
-    const deadline = Date.now() + 5000
-    while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-
-  /**
-   * Resolves once everything Redis had sent to `emitter`'s subscription link before now has
-   * been handled: Redis answers a PING on that link after the messages queued ahead of it.
-   */
-  async function drained(emitter: Emitter): Promise<void> {
-    await emitter.subConn.ping()
+    return emitter
   }
 
   afterEach(async () => {
-    await Promise.all(open.splice(0).map((e) => new Promise<void>((resolve) => e.close(() => resolve()))))
+    await Promise.all(open.splice(0).map(closed))
   })
 
-  it.each([['an exact topic', false], ['a wildcard', true]])('delivers each message once on every node, and never decodes its own echo (%s)', async (_name, wildcard) => {
+  it.each([['an exact topic', false], ['a wildcard', true]])('delivers each message exactly once on every node, its own node first (%s)', async (_name, wildcard) => {
+    const channel = fanoutChannelFor()
     const topic = `${uniqueId('fan')}/AAPL`
     const filter = wildcard ? `${topic.split('/')[0]}/#` : topic
-    const a = node(true)
-    const b = node(true)
+    const a = node(channel)
+    const b = node(channel)
     const atA: string[] = []
     const atB: string[] = []
     await listen(a, filter, atA)
     await listen(b, filter, atB)
-    await new Promise<void>((resolve, reject) => a.emit({ topic, payload: 'from a' }, (err) => err ? reject(err) : resolve()))
+    await emitted(a, { topic, payload: 'from a' })
     expect(atA).toEqual(['from a'])
-    await until(() => atB.length > 0)
-    await drained(a)
-    await drained(b)
-    expect(atA).toEqual(['from a'])
-    expect(atB).toEqual(['from a'])
-    // mqemitter-redis records every envelope it decodes: A never decoded its own
-    expect(a._cache.size).toBe(0)
-    expect(b._cache.size).toBe(1)
+    await eventually(() => atB.length > 0)
+    // Redis sends each link its messages in the order it took them: once a marker from B
+    // has reached A (and one from A has reached B), each node's own echo has been heard
+    await emitted(b, { topic, payload: 'marker from b' })
+    await eventually(() => atA.includes('marker from b'))
+    await emitted(a, { topic, payload: 'marker from a' })
+    await eventually(() => atB.includes('marker from a'))
+    expect(atA).toEqual(['from a', 'marker from b', 'marker from a'])
+    expect(atB).toEqual(['from a', 'marker from b', 'marker from a'])
   })
 
-  it('sends a burst of one turn in order, in several batches, to other nodes plain or not', async () => {
+  it('sends a burst of one turn in order, in several script calls', async () => {
+    const channel = fanoutChannelFor()
     const topic = `${uniqueId('burst')}/AAPL`
-    const a = node(true)
-    const b = node(true)
-    const plain = node(false)
+    const a = node(channel)
+    const b = node(channel)
     const atA: string[] = []
     const atB: string[] = []
-    const atPlain: string[] = []
     await listen(a, topic, atA)
     await listen(b, topic, atB)
-    await listen(plain, topic, atPlain)
-    const count = 2 * MAX_PUBLISH_BATCH + 7
-    const sent = Array.from({ length: count }, (_, i) => `m${i}`)
+    const sent = Array.from({ length: 2 * MAX_PUBLISH_BATCH + 7 }, (_, i) => `m${i}`)
     for (const payload of sent) a.emit({ topic, payload })
-    await until(() => atB.length === count && atPlain.length === count)
-    await drained(a)
-    expect(atA).toEqual(sent)
-    expect(atB).toEqual(sent)
-    expect(atPlain).toEqual(sent)
-    expect(a._cache.size).toBe(0)
+    await eventually(() => atB.length === sent.length)
+    await emitted(b, { topic, payload: 'marker' })
+    await eventually(() => atA.includes('marker'))
+    expect(atA).toEqual([...sent, 'marker'])
+    expect(atB).toEqual([...sent, 'marker'])
   })
 
   it('sends large messages of one turn in order, in batches of bounded size', async () => {
+    const channel = fanoutChannelFor()
     const topic = `${uniqueId('large')}/AAPL`
-    const a = node(true)
-    const b = node(true)
+    const a = node(channel)
+    const b = node(channel)
     const atB: string[] = []
     await listen(b, topic, atB)
     const size = Math.floor(MAX_PUBLISH_BATCH_BYTES * 0.6)
     const sent = ['a', 'b', 'c', 'd'].map((c) => c.repeat(size))
     for (const payload of sent) a.emit({ topic, payload })
-    await until(() => atB.length === sent.length)
+    await eventually(() => atB.length === sent.length)
     expect(atB).toEqual(sent)
   })
 
@@ -171,63 +211,111 @@ describeRedis('Redis fan-out between nodes', () => {
     const restricted = new URL(url)
     restricted.username = user
     restricted.password = 'test-password'
-    const a = node(true, restricted.toString())
+    const channel = fanoutChannelFor()
+    const a = new RedisEmitter({ url: restricted.toString(), channel })
     try {
       const topic = `${uniqueId('acl')}/AAPL`
-      const b = node(true)
+      const b = node(channel)
       const atB: string[] = []
       await listen(b, topic, atB)
+      await listen(a, topic, [])
       const first = Array.from({ length: 20 }, (_, i) => `first-${i}`)
       for (const payload of first) a.emit({ topic, payload })
-      await until(() => atB.length === first.length)
       const second = Array.from({ length: 20 }, (_, i) => `second-${i}`)
-      for (const payload of second) a.emit({ topic, payload })
-      await until(() => atB.length === first.length + second.length)
+      setImmediate(() => { for (const payload of second) a.emit({ topic, payload }) })
+      await eventually(() => atB.length === first.length + second.length)
       expect(atB).toEqual([...first, ...second])
+      const third = Array.from({ length: 5 }, (_, i) => `third-${i}`)
+      for (const payload of third) a.emit({ topic, payload })
+      await eventually(() => atB.length === first.length + second.length + third.length)
+      expect(atB.slice(first.length + second.length)).toEqual(third)
     } finally {
       // Redis disconnects a deleted user's clients: close them first
-      await new Promise<void>((resolve) => a.close(() => resolve()))
+      await closed(a)
       await admin.call('ACL', 'DELUSER', user)
       admin.disconnect()
     }
   })
 
   it('sends what was queued in the turn it closes in', async () => {
+    const channel = fanoutChannelFor()
     const topic = `${uniqueId('closing')}/AAPL`
-    const a = node(true)
-    const b = node(true)
+    const a = new RedisEmitter({ url, channel })
+    const b = node(channel)
     const atB: string[] = []
     await listen(b, topic, atB)
+    await listen(a, topic, [])
     const sent = ['m1', 'm2', 'm3']
     for (const payload of sent) a.emit({ topic, payload })
-    await new Promise<void>((resolve) => a.close(() => resolve()))
-    await until(() => atB.length === sent.length)
+    await closed(a)
+    await eventually(() => atB.length === sent.length)
     expect(atB).toEqual(sent)
   })
 
-  it('still delivers from a node that sends through plain mqemitter-redis', async () => {
-    const topic = `${uniqueId('old')}/AAPL`
-    const wrapped = node(true)
-    const plain = node(false)
-    const received: string[] = []
-    await listen(wrapped, topic, received)
-    await new Promise<void>((resolve, reject) => plain.emit({ topic, payload: 'from an older node' }, (err) => err ? reject(err) : resolve()))
-    await drained(wrapped)
-    expect(received).toEqual(['from an older node'])
+  it('keeps deployments with different REDIS_PREFIX apart on one Redis server', async () => {
+    const topic = `${uniqueId('prefix')}/AAPL`
+    const first = fanoutChannelFor(`${uniqueId('sha')}:`)
+    const second = fanoutChannelFor(`${uniqueId('shb')}:`)
+    const a1 = node(first)
+    const b1 = node(first)
+    const a2 = node(second)
+    const b2 = node(second)
+    const atB1: string[] = []
+    const atB2: string[] = []
+    await listen(b1, topic, atB1)
+    await listen(b2, topic, atB2)
+    await emitted(a1, { topic, payload: 'first deployment' })
+    await eventually(() => atB1.length > 0)
+    // Redis took the first deployment's message before this one: had B2 heard that channel,
+    // the message would have reached it before the marker
+    await emitted(a2, { topic, payload: 'marker' })
+    await eventually(() => atB2.length > 0)
+    expect(atB1).toEqual(['first deployment'])
+    expect(atB2).toEqual(['marker'])
   })
 
-  it('keeps a subscription link usable when a subscription is made the moment it connects', async () => {
-    const { pub, sub } = fanoutLinks(url)
-    const subscribed = new Promise<void>((resolve, reject) => {
-      sub.once('connect', () => { sub.subscribe(uniqueId('early')).then(() => resolve(), reject) })
-    })
+  it('drops what is not a frame on its channel, and goes on delivering', async () => {
+    const channel = fanoutChannelFor()
+    const topic = `${uniqueId('junk')}/AAPL`
+    const a = node(channel)
+    const b = node(channel)
+    const atB: string[] = []
+    await listen(b, topic, atB)
+    const stranger = new Redis(url)
     try {
-      await subscribed
-      await expect(sub.ping()).resolves.toEqual(['pong', ''])
-      expect(sub.status).toBe('ready')
+      await stranger.publish(channel, 'not a frame')
+      await stranger.publish(channel, Buffer.alloc(64, 0xff))
+      await stranger.publish(channel, '')
     } finally {
-      sub.disconnect()
-      pub.disconnect()
+      stranger.disconnect()
+    }
+    await emitted(a, { topic, payload: 'after the junk' })
+    await eventually(() => atB.length > 0)
+    expect(atB).toEqual(['after the junk'])
+  })
+
+  it('delivers messages from the other nodes again after its subscription link is cut', async () => {
+    const target = new URL(url)
+    const proxy = await TcpProxy.start(target.hostname, Number(target.port || 6379))
+    try {
+      const channel = fanoutChannelFor()
+      const topic = `${uniqueId('cut')}/AAPL`
+      const a = node(channel)
+      const b = node(channel, proxy.route(url))
+      const atB: string[] = []
+      await listen(b, topic, atB)
+      await emitted(a, { topic, payload: 'before' })
+      await eventually(() => atB.length === 1)
+      proxy.restore()
+      let n = 0
+      await eventually(async () => {
+        await emitted(a, { topic, payload: `after ${++n}` })
+        return atB.length > 1
+      }, 15_000, 200)
+      expect(atB[0]).toBe('before')
+      expect(atB.slice(1).every((m) => m.startsWith('after '))).toBe(true)
+    } finally {
+      await proxy.close()
     }
   })
 })
