@@ -15,6 +15,8 @@ declare module 'aedes-persistence-redis' {
     /** The promise forms Aedes 1.x calls (its persistence interface). */
     interface AedesPersistenceRedis {
       removeSubscriptions(client: { id: string }, topics: string[]): Promise<void>
+      /** The filters stored for a persistent session. */
+      subscriptionsByClient(client: { id: string }): Promise<Array<{ topic: string, qos: number }>>
       /** Queues `packet` for each subscription's (offline) session. */
       outgoingEnqueueCombi(subs: Array<{ clientId: string }> | null | undefined, packet: unknown): Promise<void>
       /** Forgets an outgoing QoS > 0 message of `client`: on its acknowledgement, and for each queued message a clean CONNECT drops. */
