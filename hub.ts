@@ -77,7 +77,7 @@ export async function startHub(config: Config, options: CoreOptions = {}): Promi
   const httpPort = await listen(http, config.HTTP_PORT, config.HOST)
   const ports = { http: httpPort, ...mqttPorts }
   const stopJobs = config.JOBS_ENABLED ? startScheduler(core) : async () => undefined
-  const outbox = startOutbox(core.signals)
+  const outbox = startOutbox(core.db, (signals, retain) => core.signals.publish(signals, retain), { now: core.now })
   logger.info('signal hub listening', { host: config.HOST, ...ports, https: config.HTTPS_CERT !== undefined, websocket: `/mqtt on ${httpPort}`, redis: config.REDIS_URL !== undefined })
 
   const inFlight = trackRequests(http)
