@@ -48,6 +48,11 @@ export interface DatabaseOptions {
   failFastMs?: number
   /** Told the text of every statement run, for diagnostics (bound values are not part of it). */
   logSql?: (sql: string) => void
+  /**
+   * Whether `INSERT … RETURNING` may be used (default: when the server is MariaDB 10.5 or
+   * later). SQLite has it too, but Sequelize does not return the rows of an SQLite INSERT.
+   */
+  insertReturning?: boolean
 }
 
 /** Driver error codes that mean the link to the database is gone, not that a statement is wrong. */
@@ -118,10 +123,12 @@ export class Database {
   private sqliteQueue: Promise<unknown> = Promise.resolve()
   private unreachableUntil = 0
   private readonly failFastMs: number
+  private returning?: Promise<boolean>
 
   constructor(url: string, options: DatabaseOptions = {}) {
     const common: Options = { logging: options.logSql ?? false, benchmark: false }
     this.failFastMs = options.failFastMs ?? 1000
+    if (options.insertReturning !== undefined) this.returning = Promise.resolve(options.insertReturning)
     if (url.startsWith('sqlite:')) {
       const storage = url === 'sqlite::memory:' ? ':memory:' : url.slice('sqlite:'.length)
       this.sequelize = new Sequelize({ ...common, dialect: 'sqlite', dialectModule: sqliteDriver, storage, transactionType: Transaction.TYPES.IMMEDIATE })
@@ -201,26 +208,44 @@ export class Database {
    * parameter: the statement's text depends only on the table, the columns and the number
    * of rows, so MySQL reuses it prepared while the row count repeats. `tuple` writes one
    * row's parenthesised VALUES from the placeholders of its values (by default those
-   * placeholders in order), for a column the database works out from them. On SQLite the
-   * rows go SQLITE_ROWS_PER_INSERT at a time: Sequelize hands sqlite3 its parameters by
-   * name, and finding each name costs time in proportion to the names in the statement.
+   * placeholders in order), for a column the database works out from them. With
+   * `returning` (only where `insertReturning()` says so), resolves with those columns of
+   * the new rows. On SQLite the rows go SQLITE_ROWS_PER_INSERT at a time: Sequelize hands
+   * sqlite3 its parameters by name, and finding each name costs time in proportion to the
+   * names in the statement.
    */
-  async insertValues(
+  async insertValues<Row extends object = object>(
     table: string,
     columns: readonly string[],
     rows: ReadonlyArray<readonly BindValue[]>,
-    options: { transaction?: Transaction, tuple?: (placeholders: string[]) => string } = {}
-  ): Promise<void> {
+    options: { transaction?: Transaction, tuple?: (placeholders: string[]) => string, returning?: readonly string[] } = {}
+  ): Promise<Row[]> {
     const q = (name: string): string => this.sequelize.getQueryInterface().quoteIdentifier(name)
     const into = `INSERT INTO ${q(table)} (${columns.map(q).join(',')}) VALUES `
+    const returning = options.returning === undefined ? '' : ` RETURNING ${options.returning.map(q).join(',')}`
     const tuple = options.tuple ?? ((placeholders: string[]) => `(${placeholders.join(',')})`)
     const perStatement = this.dialect === 'sqlite' ? SQLITE_ROWS_PER_INSERT : rows.length
+    const inserted: Row[] = []
     for (let from = 0; from < rows.length; from += perStatement) {
       const chunk = rows.slice(from, from + perStatement)
       let n = 0
       const tuples = chunk.map((row) => tuple(row.map(() => `$${++n}`)))
-      await this.query(into + tuples.join(','), chunk.flat(), { transaction: options.transaction })
+      inserted.push(...await this.query<Row>(into + tuples.join(',') + returning, chunk.flat(), { transaction: options.transaction, select: returning !== '' }))
     }
+    return inserted
+  }
+
+  /** Whether an INSERT can answer with its new rows (`RETURNING`): see `DatabaseOptions.insertReturning`. Asked once. */
+  insertReturning(): Promise<boolean> {
+    if (this.dialect === 'sqlite') return Promise.resolve(false)
+    this.returning ??= this.sequelize.databaseVersion().then((version) => {
+      const mariadb = /^(\d+)\.(\d+).*mariadb/i.exec(version)
+      return mariadb !== null && Number(mariadb[1]) * 100 + Number(mariadb[2]) >= 1005
+    }, (err: unknown) => {
+      this.returning = undefined
+      throw err
+    })
+    return this.returning
   }
 
   /**

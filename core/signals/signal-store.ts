@@ -37,6 +37,9 @@ const GROUPS_IN_FLIGHT = 4
 /** The columns one INSERT writes for each signal of a group. */
 const SIGNAL_COLUMNS = ['strategy_id', 'seq', 'symbol', 'type', 'execute_date', 'description', 'payload', 'publisher_id', 'idempotency_key', 'created_at'] as const
 
+/** What identifies a new signal: read back, or answered by the INSERT itself (`RETURNING`). */
+const ID_COLUMNS = ['id', 'strategy_id', 'seq'] as const
+
 /** The columns of a signal's row in the outbox. */
 const OUTBOX_COLUMNS = ['signal_id', 'created_at'] as const
 
@@ -67,8 +70,8 @@ function failedByOneRequest(err: unknown): boolean {
 
 /**
  * Writes signals with their sequence numbers. Concurrent requests are committed together
- * (group commit), one transaction per group, with the same statements on every database
- * whatever the group holds, each value a bound parameter:
+ * (group commit), one transaction per group, with the same statements whatever the group
+ * holds, each value a bound parameter:
  *
  * 1. `UPDATE strategies SET last_seq = last_seq + CASE id WHEN … END … WHERE id IN (…)`
  *    takes the next seqs of every strategy of the group and locks those rows until commit
@@ -79,7 +82,8 @@ function failedByOneRequest(err: unknown): boolean {
  *    seq DESC LIMIT n) … UNION ALL …` reads them back with their ids: the newest `n` of each
  *    strategy are the group's own while it holds the lock. Nothing is inferred from
  *    auto-increment values, whose spacing depends on the server's settings, and a plain
- *    read takes no locks that a concurrent group could wait on;
+ *    read takes no locks that a concurrent group could wait on. On MariaDB the INSERT
+ *    answers with them itself (`RETURNING id, strategy_id, seq`) and this step is left out;
  * 4. `INSERT INTO signal_outbox … VALUES …` queues them for the broker;
  * 5. `INSERT INTO idempotency_keys … VALUES …` for the requests that carry a key.
  *
@@ -138,10 +142,12 @@ export class SignalStore {
   private async write(group: StoreRequest[]): Promise<SignalView[][]> {
     const now = this.now()
     const runs = this.runs(group)
+    const returning = await this.db.insertReturning()
     return this.db.transaction(async (transaction) => {
       await this.reserve(runs, now, transaction)
-      await this.db.insertValues('signals', SIGNAL_COLUMNS, this.signalValues(group, runs, now), { transaction, tuple: seqFromStrategy })
-      const ids = await this.readBack(runs, transaction)
+      const values = this.signalValues(group, runs, now)
+      const inserted = await this.db.insertValues<StoredId>('signals', SIGNAL_COLUMNS, values, { transaction, tuple: seqFromStrategy, returning: returning ? ID_COLUMNS : undefined })
+      const ids = this.locate(runs, returning ? inserted : await this.readBack(runs, transaction))
       await this.db.insertValues('signal_outbox', OUTBOX_COLUMNS, [...ids.values()].map((id) => [id, now]), { transaction })
       const keys = this.keyRows(group, runs, now)
       if (keys.length > 0) await this.db.insertValues('idempotency_keys', KEY_COLUMNS, keys, { transaction })
@@ -179,12 +185,15 @@ export class SignalStore {
 
   /**
    * The group's newest signals, which are the ones it just inserted (it holds the locks of
-   * their strategies): the last `n` of each strategy by `seq`, one index range each. Sets
-   * each run's `first` seq and resolves with the ids by (strategy_id, seq).
+   * their strategies): the last `n` of each strategy by `seq`, one index range each.
    */
-  private async readBack(runs: StrategyRun[], transaction: Transaction): Promise<Map<string, number>> {
+  private readBack(runs: StrategyRun[], transaction: Transaction): Promise<StoredId[]> {
     const newest = runs.map((_r, i) => `SELECT * FROM (SELECT id, strategy_id, seq FROM signals WHERE strategy_id = $${2 * i + 1} ORDER BY seq DESC LIMIT $${2 * i + 2}) AS run${i}`)
-    const rows = await this.db.query<StoredId>(newest.join(' UNION ALL '), runs.flatMap((r) => [r.strategyId, r.slots.length]), { transaction, select: true })
+    return this.db.query<StoredId>(newest.join(' UNION ALL '), runs.flatMap((r) => [r.strategyId, r.slots.length]), { transaction, select: true })
+  }
+
+  /** Sets each run's `first` seq from the group's new rows; resolves with their ids by (strategy_id, seq). */
+  private locate(runs: StrategyRun[], rows: StoredId[]): Map<string, number> {
     const ids = new Map<string, number>()
     const first = new Map<string, number>()
     for (const row of rows) {
