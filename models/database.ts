@@ -1,3 +1,4 @@
+import type { Connection as MysqlConnection } from 'mysql2'
 import * as sqlite3 from 'sqlite3'
 import { AccessDeniedError, BaseError, ConnectionAcquireTimeoutError, ConnectionError, DatabaseError, QueryTypes, Sequelize, Transaction, type Options } from 'sequelize'
 import { defineApiKey } from './api-key.model'
@@ -109,6 +110,15 @@ const sqliteDriver = {
  */
 const PREPARED_STATEMENTS_PER_CONNECTION = 128
 
+/**
+ * Every MySQL connection reads committed data (InnoDB's READ COMMITTED): locking reads,
+ * UPDATEs and DELETEs then lock the rows they change, not the gaps between index records.
+ * Under REPEATABLE READ the published-marks' `DELETE … WHERE signal_id IN (…)` locks the
+ * index record after its range, which can be a signal's outbox row that a concurrent ingest
+ * transaction has just inserted, and the two deadlock over the gap before it.
+ */
+const READ_COMMITTED = 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'
+
 /** A new connection refused because one just failed to connect (see `DatabaseOptions.failFastMs`). */
 class DatabaseUnreachableError extends ConnectionError {}
 
@@ -145,7 +155,10 @@ export class Database {
           bigNumberStrings: false,
           maxPreparedStatements: PREPARED_STATEMENTS_PER_CONNECTION
         },
-        hooks: { beforeConnect: () => this.refuseWhileUnreachable() }
+        hooks: {
+          beforeConnect: () => this.refuseWhileUnreachable(),
+          afterConnect: async (connection) => { await (connection as MysqlConnection).promise().query(READ_COMMITTED) }
+        }
       })
       this.dialect = 'mysql'
     }

@@ -117,6 +117,24 @@ sqliteOnly('Database on SQLite', () => {
   })
 })
 
+const mysqlOnly = usingMysql ? test : test.skip
+
+mysqlOnly('Database on MySQL, every pooled connection, inside and outside transactions, reads committed data (no gap locks)', async () => {
+  const scratch = await scratchDatabase()
+  const db = new Database(scratch.url)
+  try {
+    const isolation = async (transaction?: Parameters<Parameters<Database['transaction']>[0]>[0]): Promise<string[]> => {
+      const rows = await db.sequelize.query<{ Value: string }>("SHOW VARIABLES WHERE Variable_name IN ('tx_isolation', 'transaction_isolation')", { type: QueryTypes.SELECT, transaction })
+      return [...new Set(rows.map((r) => r.Value))]
+    }
+    const seen = await Promise.all([isolation(), ...Array.from({ length: 4 }, () => db.transaction((t) => isolation(t)))])
+    expect(seen).toEqual(Array.from({ length: 5 }, () => ['READ-COMMITTED']))
+  } finally {
+    await db.close()
+    await scratch.drop()
+  }
+})
+
 describe('Database on an unreachable MySQL server', () => {
   test('after a connection attempt failed, new attempts fail at once for failFastMs, then the driver tries again', async () => {
     const db = new Database('mysql://nobody:nothing@127.0.0.1:1/none', { failFastMs: 300, connectTimeoutMs: 1000 })
