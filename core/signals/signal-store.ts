@@ -32,7 +32,7 @@ const MARK_DELAY_MS = 50
  * and for its turn in this process's event loop; with several groups under way those waits
  * overlap. SQLite has one writer at a time, so there it is 1.
  */
-const GROUPS_IN_FLIGHT = 4
+const GROUPS_IN_FLIGHT = 2
 
 /** The columns one INSERT writes for each signal of a group. */
 const SIGNAL_COLUMNS = ['strategy_id', 'seq', 'symbol', 'type', 'execute_date', 'description', 'payload', 'publisher_id', 'idempotency_key', 'created_at'] as const
