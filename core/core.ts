@@ -154,7 +154,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
     audit,
     signals,
     history: new SignalHistory(db, policy),
-    outbox: new Outbox(signals),
+    outbox: new Outbox(db, (published, retain) => signals.publish(published, retain), { now }),
     notifier,
     metrics,
     users: new UserService(db, ops),

@@ -1,7 +1,7 @@
-import { BaseError, ConnectionError, DatabaseError, QueryTypes, Sequelize, Transaction, type Options } from 'sequelize'
-import { escape as mysqlEscape } from 'mysql2'
+import type { Connection as MysqlConnection } from 'mysql2'
+import * as sqlite3 from 'sqlite3'
+import { AccessDeniedError, BaseError, ConnectionAcquireTimeoutError, ConnectionError, DatabaseError, QueryTypes, Sequelize, Transaction, type Options } from 'sequelize'
 import { defineApiKey } from './api-key.model'
-import { BatchConnection } from './batch-connection'
 import { defineAuditLog } from './audit-log.model'
 import { defineClientBinding } from './client-binding.model'
 import { defineIdempotencyKey } from './idempotency-key.model'
@@ -16,16 +16,8 @@ import { defineUser } from './user.model'
 
 export type Dialect = 'sqlite' | 'mysql'
 
-/** A value `Database.insertRows` writes. */
-export type SqlValue = string | number | boolean | null | Date
-
-/**
- * An SQL expression written into a statement as it is, where `insertStatement` takes values
- * (a seq the server works out). Only ever built from literals and names of this code.
- */
-export class SqlExpression {
-  constructor(readonly sql: string) {}
-}
+/** A value bound to a statement parameter (`$1`, `$2`, …). */
+export type BindValue = string | number | boolean | null | Date
 
 function defineModels(sequelize: Sequelize) {
   return {
@@ -55,10 +47,14 @@ export interface DatabaseOptions {
   connectTimeoutMs?: number
   /** Milliseconds after a failed connection attempt during which new attempts fail at once (MySQL). */
   failFastMs?: number
+  /** Told the text of every statement run, for diagnostics (bound values are not part of it). */
+  logSql?: (sql: string) => void
+  /**
+   * Whether `INSERT … RETURNING` may be used (default: when the server is MariaDB 10.5 or
+   * later). SQLite has it too, but Sequelize does not return the rows of an SQLite INSERT.
+   */
+  insertReturning?: boolean
 }
-
-/** Longest round trip on the batch connection: a stalled link fails the write instead of holding it forever. */
-const BATCH_QUERY_TIMEOUT_MS = 10_000
 
 /** Driver error codes that mean the link to the database is gone, not that a statement is wrong. */
 const LINK_ERROR_CODES = new Set([
@@ -80,17 +76,51 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return LINK_ERROR_CODES.has(parent.code ?? '') || parent.fatal === true || /closed state|database is locked/i.test(parent.message)
 }
 
-interface SqliteHandle {
-  configure(option: 'busyTimeout', value: number): void
-  run(sql: string): void
-  open: boolean
-  filename: string
+/** Rows per INSERT statement on SQLite (see `Database.insertValues`). */
+const SQLITE_ROWS_PER_INSERT = 25
+
+/** Milliseconds an SQLite connection waits for another connection's lock before failing with SQLITE_BUSY. */
+const SQLITE_BUSY_TIMEOUT_MS = 5000
+
+/**
+ * sqlite3 as Sequelize loads it (its `dialectModule` option), except that every connection
+ * it opens waits up to SQLITE_BUSY_TIMEOUT_MS for a lock instead of failing at once, and
+ * switches a file database to a WAL journal, so that readers never block the writer (the
+ * mode stays with the file). Sequelize's SQLite dialect runs no connect hooks; this is where
+ * its connections can be configured.
+ */
+const sqliteDriver = {
+  ...sqlite3,
+  Database: function open(filename: string, mode: number, callback: (err: Error | null) => void): sqlite3.Database {
+    const connection = new sqlite3.Database(filename, mode, (err) => {
+      if (err !== null) return callback(err)
+      connection.configure('busyTimeout', SQLITE_BUSY_TIMEOUT_MS)
+      if (filename === ':memory:' || filename === '') return callback(null)
+      connection.run('PRAGMA journal_mode=WAL', (walErr) => callback(walErr))
+    })
+    return connection
+  }
 }
 
-interface SqliteConnectionManager {
-  getConnection(options?: { uuid?: string }): Promise<SqliteHandle>
-  releaseConnection(connection: SqliteHandle, force?: boolean): void
-}
+/**
+ * Statements mysql2 keeps prepared per pooled connection (the least recently used is closed
+ * first). A statement with bound values is prepared on MySQL, one per distinct text, and a
+ * multi-row INSERT's text depends on its row count; the server allows about 16,000 in all
+ * (`max_prepared_stmt_count`), for every node's pool together.
+ */
+const PREPARED_STATEMENTS_PER_CONNECTION = 128
+
+/**
+ * Every MySQL connection reads committed data (InnoDB's READ COMMITTED): locking reads,
+ * UPDATEs and DELETEs then lock the rows they change, not the gaps between index records.
+ * Under REPEATABLE READ the published-marks' `DELETE … WHERE signal_id IN (…)` locks the
+ * index record after its range, which can be a signal's outbox row that a concurrent ingest
+ * transaction has just inserted, and the two deadlock over the gap before it.
+ */
+const READ_COMMITTED = 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'
+
+/** A new connection refused because one just failed to connect (see `DatabaseOptions.failFastMs`). */
+class DatabaseUnreachableError extends ConnectionError {}
 
 /**
  * One database connection with its models. Each `Database` defines its own model
@@ -100,90 +130,56 @@ export class Database {
   readonly sequelize: Sequelize
   readonly models: Models
   readonly dialect: Dialect
-  /** MySQL only: the connection for multi-statement round trips on the ingest path (see BatchConnection). */
-  readonly batch?: BatchConnection
   private sqliteQueue: Promise<unknown> = Promise.resolve()
   private unreachableUntil = 0
-  private autoIncrement?: Promise<number | null>
+  private readonly failFastMs: number
+  private returning?: Promise<boolean>
 
   constructor(url: string, options: DatabaseOptions = {}) {
-    const common: Options = { logging: false, benchmark: false }
+    const common: Options = { logging: options.logSql ?? false, benchmark: false }
+    this.failFastMs = options.failFastMs ?? 1000
+    if (options.insertReturning !== undefined) this.returning = Promise.resolve(options.insertReturning)
     if (url.startsWith('sqlite:')) {
       const storage = url === 'sqlite::memory:' ? ':memory:' : url.slice('sqlite:'.length)
-      this.sequelize = new Sequelize({ ...common, dialect: 'sqlite', storage, transactionType: Transaction.TYPES.IMMEDIATE })
+      this.sequelize = new Sequelize({ ...common, dialect: 'sqlite', dialectModule: sqliteDriver, storage, transactionType: Transaction.TYPES.IMMEDIATE })
       this.dialect = 'sqlite'
-      this.configureSqliteConnections()
     } else {
       this.sequelize = new Sequelize(url.replace(/^mariadb:/, 'mysql:'), {
         ...common,
         dialect: 'mysql',
         timezone: '+00:00',
         pool: { max: options.poolMax ?? 10, min: 0, acquire: options.acquireTimeoutMs ?? 5000, idle: 10000 },
-        dialectOptions: { connectTimeout: options.connectTimeoutMs ?? 3000, supportBigNumbers: true, bigNumberStrings: false }
+        dialectOptions: {
+          connectTimeout: options.connectTimeoutMs ?? 3000,
+          supportBigNumbers: true,
+          bigNumberStrings: false,
+          maxPreparedStatements: PREPARED_STATEMENTS_PER_CONNECTION
+        },
+        hooks: {
+          beforeConnect: () => this.refuseWhileUnreachable(),
+          afterConnect: async (connection) => { await (connection as MysqlConnection).promise().query(READ_COMMITTED) }
+        }
       })
       this.dialect = 'mysql'
-      const failFastMs = options.failFastMs ?? 1000
-      this.failFastWhileUnreachable(failFastMs)
-      this.batch = new BatchConnection(url, {
-        connectTimeoutMs: options.connectTimeoutMs ?? 3000,
-        queryTimeoutMs: BATCH_QUERY_TIMEOUT_MS,
-        beforeConnect: () => {
-          if (Date.now() < this.unreachableUntil) throw new ConnectionError(new Error('database unreachable (a connection attempt just failed)'))
-        },
-        onUnreachable: () => { this.unreachableUntil = Date.now() + failFastMs }
-      })
     }
     this.models = defineModels(this.sequelize)
   }
 
   /**
-   * After a connection attempt fails (refused, or no handshake within the connect timeout),
-   * further attempts fail at once for `windowMs`. A request that needs several connections
-   * in a row then waits for one connect timeout, not one per connection, which keeps every
+   * After a connection attempt failed (refused, or no handshake within the connect timeout),
+   * new attempts fail at once for `failFastMs`. Requests that queue behind a failed one then
+   * fail at once too instead of each waiting for its own connect timeout, which keeps every
    * request during an outage within the pool's acquire timeout.
    */
-  private failFastWhileUnreachable(windowMs: number): void {
-    const manager = this.sequelize.connectionManager as unknown as { connect: (config: unknown) => Promise<unknown> }
-    const connect = manager.connect.bind(manager)
-    manager.connect = async (config: unknown) => {
-      if (Date.now() < this.unreachableUntil) throw new ConnectionError(new Error('database unreachable (a connection attempt just failed)'))
-      try {
-        return await connect(config)
-      } catch (err) {
-        if (isDatabaseUnavailable(err)) this.unreachableUntil = Date.now() + windowMs
-        throw err
-      }
-    }
+  private refuseWhileUnreachable(): void {
+    if (Date.now() < this.unreachableUntil) throw new DatabaseUnreachableError(new Error('database unreachable (a connection attempt just failed)'))
   }
 
-  /**
-   * SQLite connections wait for a lock instead of failing at once, and file databases
-   * write through a WAL journal, so readers never block the writer. Sequelize opens a new
-   * connection for every transaction and closes it afterwards; since this class runs one
-   * SQLite transaction at a time, they all share one connection that stays open.
-   */
-  private configureSqliteConnections(): void {
-    const manager = this.sequelize.connectionManager as unknown as SqliteConnectionManager
-    const getConnection = manager.getConnection.bind(manager)
-    const release = manager.releaseConnection.bind(manager)
-    const configured = new WeakSet<SqliteHandle>()
-    let transactional: SqliteHandle | undefined
-    manager.getConnection = async (options) => {
-      const forTransaction = options?.uuid !== undefined && options.uuid !== 'default'
-      if (forTransaction && transactional?.open === true) return transactional
-      const connection = await getConnection(forTransaction ? { ...options, uuid: 'transaction' } : options)
-      if (!configured.has(connection)) {
-        connection.configure('busyTimeout', 5000)
-        if (connection.filename !== ':memory:') connection.run('PRAGMA journal_mode=WAL')
-        configured.add(connection)
-      }
-      if (forTransaction) transactional = connection
-      return connection
-    }
-    manager.releaseConnection = (connection, force) => {
-      if (connection === transactional && force !== true) return
-      release(connection, force)
-    }
+  /** Starts the fail-fast window when `err` is a connection attempt that failed (not one refused by it). */
+  private noteFailure(err: unknown): void {
+    if (!(err instanceof ConnectionError)) return
+    if (err instanceof DatabaseUnreachableError || err instanceof AccessDeniedError || err instanceof ConnectionAcquireTimeoutError) return
+    this.unreachableUntil = Date.now() + this.failFastMs
   }
 
   /**
@@ -192,7 +188,12 @@ export class Database {
    */
   async transaction<T>(work: (t: Transaction) => Promise<T>): Promise<T> {
     if (this.dialect === 'mysql') {
-      return this.sequelize.transaction(work)
+      try {
+        return await this.sequelize.transaction(work)
+      } catch (err) {
+        this.noteFailure(err)
+        throw err
+      }
     }
     const run = this.sqliteQueue.then(() => this.sequelize.transaction(work))
     this.sqliteQueue = run.catch(() => undefined)
@@ -200,111 +201,80 @@ export class Database {
   }
 
   /**
-   * How far apart the ids of one multi-row INSERT are, when they are certainly consecutive,
-   * or null when they must be read back. SQLite writes one statement at a time, so they are
-   * (step 1); MySQL's are for a statement whose row count is known when
-   * `innodb_autoinc_lock_mode` is 0 or 1 (MariaDB's default), spaced by
-   * `auto_increment_increment`, but not in the interleaved mode 2 (MySQL 8's default).
-   * Asked once; a failed query is asked again next time.
+   * Runs `sql` with its `$1`, `$2`, … bound to `values` (on MySQL a prepared statement).
+   * Resolves with the rows of a SELECT (`select`); for other statements with none.
    */
-  insertIdStep(): Promise<number | null> {
-    if (this.dialect === 'sqlite') return Promise.resolve(1)
-    this.autoIncrement ??= this.sequelize.query('SELECT @@innodb_autoinc_lock_mode AS mode, @@auto_increment_increment AS step', { type: QueryTypes.SELECT })
-      .then((rows) => {
-        const { mode, step } = rows[0] as { mode: number | string | null, step: number | string }
-        return mode !== null && Number(mode) <= 1 ? Number(step) : null
-      })
-      .catch((err: unknown) => {
-        this.autoIncrement = undefined
-        throw err
-      })
-    return this.autoIncrement
+  async query<Row extends object>(sql: string, values: readonly BindValue[], options: { transaction?: Transaction, select?: boolean } = {}): Promise<Row[]> {
+    const bind = values.map((v) => this.parameter(v))
+    if (options.select === true) return this.sequelize.query<Row>(sql, { bind, transaction: options.transaction, type: QueryTypes.SELECT })
+    await this.sequelize.query(sql, { bind, transaction: options.transaction })
+    return []
+  }
+
+  /** Runs an UPDATE with its `$1`, `$2`, … bound to `values`; resolves with how many rows it changed. */
+  async update(sql: string, values: readonly BindValue[], transaction?: Transaction): Promise<number> {
+    return this.sequelize.query(sql, { bind: values.map((v) => this.parameter(v)), transaction, type: QueryTypes.BULKUPDATE })
   }
 
   /**
-   * The ids of the `count` rows of one multi-row INSERT, from what `queryInterface.bulkInsert`
-   * returned (MySQL: the first id; SQLite: the last) and `insertIdStep()`; null when unknown.
+   * A multi-row `INSERT INTO table (columns) VALUES (…), …` with every value bound as a
+   * parameter: the statement's text depends only on the table, the columns and the number
+   * of rows, so MySQL reuses it prepared while the row count repeats. `tuple` writes one
+   * row's parenthesised VALUES from the placeholders of its values (by default those
+   * placeholders in order), for a column the database works out from them. With
+   * `returning` (only where `insertReturning()` says so), resolves with those columns of
+   * the new rows. On SQLite the rows go SQLITE_ROWS_PER_INSERT at a time: Sequelize hands
+   * sqlite3 its parameters by name, and finding each name costs time in proportion to the
+   * names in the statement.
    */
-  insertedIds(result: unknown, count: number, step: number | null): number[] | null {
-    if (step === null || typeof result !== 'number' || !Number.isSafeInteger(result) || count < 1) return null
-    const first = this.dialect === 'sqlite' ? result - (count - 1) * step : result
-    return Array.from({ length: count }, (_v, i) => first + i * step)
-  }
-
-  /**
-   * One multi-row INSERT of plain values (string, number, boolean, null, Date) with every
-   * value escaped as a literal, on the hot paths (signals, audit): `queryInterface.bulkInsert`
-   * would format each value through its column's data type, which costs more than the
-   * statement itself. Dates are written in UTC with milliseconds, in the form Sequelize
-   * writes them for the dialect, so models read them back unchanged. Returns what
-   * `bulkInsert` returns (MySQL: the first new id; SQLite: the last).
-   */
-  async insertRows(table: string, columns: readonly string[], rows: ReadonlyArray<readonly SqlValue[]>, transaction?: Transaction): Promise<unknown> {
-    const [result] = await this.sequelize.query(this.insertStatement(table, columns, rows), { type: QueryTypes.INSERT, transaction })
-    return result
-  }
-
-  /**
-   * insertRows for a statement that runs over and over with the same number of rows (the
-   * audit trail's full batches): on MySQL a server-side prepared statement, its values sent
-   * as parameters, so the server does not parse a statement of thousands of literals each
-   * time (a third less of its CPU per row) and this side escapes nothing. The driver keeps
-   * the statement prepared per pooled connection, one per distinct row count: callers use
-   * it for one count only. Elsewhere it is insertRows.
-   */
-  async insertRowsPrepared(table: string, columns: readonly string[], rows: ReadonlyArray<readonly SqlValue[]>): Promise<unknown> {
-    if (this.dialect !== 'mysql') {
-      const [result] = await this.sequelize.query(this.insertStatement(table, columns, rows), { type: QueryTypes.INSERT })
-      return result
-    }
-    const bind: Array<string | number | null> = []
-    const values = rows.map((row) => `(${row.map((v) => `$${bind.push(this.parameter(v))}`).join(',')})`).join(',')
-    const [result] = await this.sequelize.query(`${this.insertInto(table, columns)} VALUES ${values}`, { type: QueryTypes.INSERT, bind })
-    return result
-  }
-
-  /** `value` as a MySQL statement parameter: a date in the text form `literal` gives it, a boolean as 1 or 0. */
-  private parameter(value: SqlValue): string | number | null {
-    if (value instanceof Date) return this.literal(value).slice(1, -1)
-    if (typeof value === 'boolean') return value ? 1 : 0
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError(`not a finite number: ${value}`)
-    return value
-  }
-
-  /** The multi-row INSERT statement insertRows runs; an `SqlExpression` is written as it is. */
-  insertStatement(table: string, columns: readonly string[], rows: ReadonlyArray<ReadonlyArray<SqlValue | SqlExpression>>): string {
-    const values = rows.map((row) => `(${row.map((v) => v instanceof SqlExpression ? v.sql : this.literal(v)).join(',')})`).join(',')
-    return `${this.insertInto(table, columns)} VALUES ${values}`
-  }
-
-  private insertInto(table: string, columns: readonly string[]): string {
+  async insertValues<Row extends object = object>(
+    table: string,
+    columns: readonly string[],
+    rows: ReadonlyArray<readonly BindValue[]>,
+    options: { transaction?: Transaction, tuple?: (placeholders: string[]) => string, returning?: readonly string[] } = {}
+  ): Promise<Row[]> {
     const q = (name: string): string => this.sequelize.getQueryInterface().quoteIdentifier(name)
-    return `INSERT INTO ${q(table)} (${columns.map(q).join(',')})`
+    const into = `INSERT INTO ${q(table)} (${columns.map(q).join(',')}) VALUES `
+    const returning = options.returning === undefined ? '' : ` RETURNING ${options.returning.map(q).join(',')}`
+    const tuple = options.tuple ?? ((placeholders: string[]) => `(${placeholders.join(',')})`)
+    const perStatement = this.dialect === 'sqlite' ? SQLITE_ROWS_PER_INSERT : rows.length
+    const inserted: Row[] = []
+    for (let from = 0; from < rows.length; from += perStatement) {
+      const chunk = rows.slice(from, from + perStatement)
+      let n = 0
+      const tuples = chunk.map((row) => tuple(row.map(() => `$${++n}`)))
+      inserted.push(...await this.query<Row>(into + tuples.join(',') + returning, chunk.flat(), { transaction: options.transaction, select: returning !== '' }))
+    }
+    return inserted
+  }
+
+  /** Whether an INSERT can answer with its new rows (`RETURNING`): see `DatabaseOptions.insertReturning`. Asked once. */
+  insertReturning(): Promise<boolean> {
+    if (this.dialect === 'sqlite') return Promise.resolve(false)
+    this.returning ??= this.sequelize.databaseVersion().then((version) => {
+      const mariadb = /^(\d+)\.(\d+).*mariadb/i.exec(version)
+      return mariadb !== null && Number(mariadb[1]) * 100 + Number(mariadb[2]) >= 1005
+    }, (err: unknown) => {
+      this.returning = undefined
+      throw err
+    })
+    return this.returning
   }
 
   /**
-   * `value` as an SQL literal of this dialect, for statements built on the hot paths (see
-   * insertRows): strings escaped by the driver's own rules (mysql2's `escape`; quotes
-   * doubled for SQLite, as Sequelize does), dates as insertRows describes.
+   * `value` as the driver binds it: mysql2 sends a date as a DATETIME with its milliseconds
+   * (in the connection's UTC), but sqlite3 would bind it as a number, so on SQLite a date goes
+   * as the text Sequelize stores for a DATE(3) column.
    */
-  literal(value: SqlValue): string {
-    if (value === null) return 'NULL'
-    if (typeof value === 'number') {
-      if (!Number.isFinite(value)) throw new TypeError(`not a finite number: ${value}`)
-      return String(value)
-    }
-    if (typeof value === 'boolean') return value ? '1' : '0'
-    if (value instanceof Date) {
-      const iso = value.toISOString()
-      // years 0000–9999 only (the ISO form of others is longer); those fall back to Sequelize's own formatting
-      if (iso.length !== 24) return this.sequelize.escape(value)
-      const text = `${iso.slice(0, 10)} ${iso.slice(11, 23)}`
-      return `'${this.dialect === 'sqlite' ? `${text} +00:00` : text}'`
-    }
-    if (this.dialect === 'mysql') return mysqlEscape(value)
-    // an SQLite statement ends at a NUL, so a NUL inside a text is spliced in with char(0)
-    if (value.includes('\u0000')) return `(${value.split('\u0000').map((part) => this.literal(part)).join(' || char(0) || ')})`
-    return `'${value.replace(/'/g, "''")}'`
+  private parameter(value: BindValue): BindValue {
+    if (!(value instanceof Date) || this.dialect === 'mysql') return value
+    return this.sqliteDate.stringify(value, { timezone: '+00:00' })
+  }
+
+  private get sqliteDate(): { stringify(value: unknown, options?: object): string } {
+    const type = this.models.Signal.getAttributes().created_at.type
+    if (typeof type !== 'object') throw new TypeError('signals.created_at has no data type instance')
+    return type
   }
 
   /** True when a trivial query answers. */
@@ -312,13 +282,13 @@ export class Database {
     try {
       await this.sequelize.query('SELECT 1')
       return true
-    } catch {
+    } catch (err) {
+      this.noteFailure(err)
       return false
     }
   }
 
   async close(): Promise<void> {
-    await this.batch?.close()
     await this.sequelize.close()
   }
 }

@@ -1,4 +1,4 @@
-import type { Database, SqlValue } from '../../models/database'
+import type { BindValue, Database } from '../../models/database'
 import type { AuditResult } from '../../models/audit-log.model'
 import { logger } from '../logger'
 
@@ -32,7 +32,7 @@ export interface AuditTrailOptions {
 }
 
 /** An entry as the row it is written as: values in AUDIT_COLUMNS order, cut to their columns. */
-function toRow(e: AuditEntry, at: Date): SqlValue[] {
+function toRow(e: AuditEntry, at: Date): BindValue[] {
   return [
     at,
     e.userId ?? null,
@@ -65,7 +65,7 @@ function detailJson(detail: Record<string, unknown>): string {
  * Every entry is also logged as a JSON line at `http` level.
  */
 export class AuditTrail {
-  private buffer: SqlValue[][] = []
+  private buffer: BindValue[][] = []
   private timer?: NodeJS.Timeout
   private flushing: Promise<void> = Promise.resolve()
   /** A write of full batches is queued and has not started yet. */
@@ -116,8 +116,7 @@ export class AuditTrail {
     while (this.buffer.length >= (everything ? 1 : this.maxBatch)) {
       const batch = this.buffer.splice(0, this.maxBatch)
       try {
-        if (batch.length === this.maxBatch) await this.db.insertRowsPrepared(AUDIT_TABLE, AUDIT_COLUMNS, batch)
-        else await this.db.insertRows(AUDIT_TABLE, AUDIT_COLUMNS, batch)
+        await this.db.insertValues(AUDIT_TABLE, AUDIT_COLUMNS, batch)
       } catch (err) {
         this.buffer.unshift(...batch)
         logger.warn('audit: could not write a batch, will retry', { err: (err as Error).message, pending: this.buffer.length })

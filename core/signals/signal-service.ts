@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { col, fn, Op, UniqueConstraintError } from 'sequelize'
+import { UniqueConstraintError } from 'sequelize'
 import type { z } from 'zod'
 import { isDatabaseUnavailable, type Database } from '../../models/database'
 import type { AuditEntry, AuditTrail } from '../audit/audit-trail'
-import { AppError, type FieldIssue } from '../errors'
+import { AppError, databaseUnavailable, type FieldIssue } from '../errors'
 import { logger } from '../logger'
 import type { Metrics } from '../metrics'
 import type { PolicyStore } from '../policy/policy-store'
 import type { Principal } from '../principal'
 import { createSignalSchemas, type SignalInput, type SignalSchemas } from './signal-schema'
 import { SignalStore } from './signal-store'
-import { encodeSignal, signalTopic, toSignalView, type SignalView } from './signal-view'
+import { encodeSignal, signalTopic, type SignalView } from './signal-view'
 
 export { encodeSignal, signalTopic, toSignalView, type SignalView } from './signal-view'
 
@@ -44,17 +44,6 @@ export interface SignalServiceOptions {
   now?: () => Date
   /** Milliseconds one hand-off to the broker may take before it counts as failed (default 3000). */
   handOffTimeoutMs?: number
-}
-
-/** Seconds a client is told to wait (Retry-After) when the database cannot be reached. */
-const DATABASE_RETRY_AFTER_SECONDS = 5
-
-/** The database cannot be reached: 503 with Retry-After on REST, CONNACK 3 / no PUBACK on MQTT. */
-export function databaseUnavailable(cause: unknown): AppError {
-  return new AppError('service_unavailable', 'the database cannot be reached; nothing was stored, retry shortly', {
-    cause,
-    headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) }
-  })
 }
 
 /**
@@ -91,7 +80,7 @@ export class SignalService extends EventEmitter<{ published: [SignalView[]] }> {
   private readonly store: SignalStore
 
   constructor(
-    private readonly db: Database,
+    db: Database,
     private readonly policy: PolicyStore,
     private readonly audit: AuditTrail,
     private readonly metrics: Metrics,
@@ -242,10 +231,10 @@ export class SignalService extends EventEmitter<{ published: [SignalView[]] }> {
   /**
    * Hands signals to the broker, in order, each retained on its topic unless `retain` says
    * otherwise; the first failure (or a hand-off slower than the timeout) stops the rest,
-   * which stay in the outbox (`signal_outbox`). Returns how many were handed over.
-   * Those handed over are marked published in the background, gathered with other
-   * requests' marks, unless `awaitMark` (the outbox sweep must see its marks before it
-   * reads the next batch); `settled()` waits for them.
+   * which stay in the outbox (`signal_outbox`, swept by `Outbox`). Returns how many were
+   * handed over. Those handed over are marked published, gathered with other requests'
+   * marks; the ingest path does not wait for that (`awaitMark` false), the outbox does
+   * (it must see its marks before it reads the next batch); `settled()` waits for them.
    */
   async publish(signals: SignalView[], retain: (s: SignalView) => boolean = () => true, awaitMark = true): Promise<number> {
     const sink = this.sink
@@ -269,42 +258,5 @@ export class SignalService extends EventEmitter<{ published: [SignalView[]] }> {
       if (awaitMark) await marked
     }
     return published.length
-  }
-
-  /**
-   * Publishes stored signals never handed to the broker and older than `olderThanMs` (outbox
-   * recovery), oldest first per strategy. A signal is retained only if it is still the newest
-   * on its topic, so a late one never replaces a newer retained signal.
-   * Returns how many were found.
-   */
-  async publishPending(olderThanMs = 5000, limit = 500): Promise<number> {
-    return (await this.republish(olderThanMs, limit)).found
-  }
-
-  /** `publishPending` with how many of those found were handed over (the outbox drains while all are). */
-  async republish(olderThanMs: number, limit: number): Promise<{ found: number, published: number }> {
-    const { Signal, SignalOutbox } = this.db.models
-    const cutoff = new Date(this.now().getTime() - olderThanMs)
-    // the oldest first: ids grow with each strategy's seq
-    const waiting = await SignalOutbox.findAll({ where: { created_at: { [Op.lte]: cutoff } }, order: [['signal_id', 'ASC']], limit })
-    if (waiting.length === 0) return { found: 0, published: 0 }
-    const rows = await Signal.findAll({ where: { id: waiting.map((w) => w.signal_id) }, order: [['strategy_id', 'ASC'], ['seq', 'ASC']] })
-    if (rows.length < waiting.length) {
-      // the foreign key removes a deleted signal's row; one left without its signal is dropped here
-      const present = new Set(rows.map((r) => r.id))
-      await SignalOutbox.destroy({ where: { signal_id: waiting.map((w) => w.signal_id).filter((id) => !present.has(id)) } })
-    }
-    // found counts the outbox rows read; orphans removed count as handled, so a full batch keeps the sweep draining
-    if (rows.length === 0) return { found: waiting.length, published: waiting.length }
-    const topics = [...new Map(rows.map((r) => [signalTopic(r.strategy_id, r.symbol), { strategy_id: r.strategy_id, symbol: r.symbol }])).values()]
-    const newest = await Signal.findAll({
-      attributes: ['strategy_id', 'symbol', [fn('MAX', col('seq')), 'seq']],
-      where: { [Op.or]: topics },
-      group: ['strategy_id', 'symbol'],
-      raw: true
-    }) as unknown as Array<{ strategy_id: string, symbol: string, seq: number | string }>
-    const newestSeq = new Map(newest.map((n) => [signalTopic(n.strategy_id, n.symbol), Number(n.seq)]))
-    const published = await this.publish(rows.map(toSignalView), (s) => newestSeq.get(signalTopic(s.strategy_id, s.symbol)) === s.seq)
-    return { found: waiting.length, published: published + waiting.length - rows.length }
   }
 }

@@ -1,21 +1,10 @@
-import { DatabaseError, Op, UniqueConstraintError } from 'sequelize'
-import type { BatchConnection } from '../../models/batch-connection'
-import { SqlExpression, type Database, type SqlValue } from '../../models/database'
+import { DatabaseError, ForeignKeyConstraintError, Op, UniqueConstraintError, type Transaction } from 'sequelize'
+import type { BindValue, Database } from '../../models/database'
 import { AppError } from '../errors'
 import type { Principal } from '../principal'
 import { GroupCommit } from './group-commit'
 import type { SignalInput } from './signal-schema'
-import { toSignalView, type SignalRow, type SignalView } from './signal-view'
-
-/** MySQL's "column cannot be null" and "foreign key fails" on a child row. */
-const BAD_NULL = 1048
-const NO_REFERENCED_ROW = 1452
-
-/** The one-trip group write failed because a strategy was gone (its seq came out NULL). */
-function missingSeq(err: unknown): boolean {
-  const errno = err instanceof DatabaseError ? (err.parent as { errno?: number }).errno : undefined
-  return errno === BAD_NULL || errno === NO_REFERENCED_ROW
-}
+import { toSignalView, type SignalView } from './signal-view'
 
 /** One ingest request's signals, already validated and authorised. */
 export interface StoreRequest {
@@ -33,65 +22,87 @@ const MAX_GROUP_SIGNALS = 1000
 /** Signal ids marked published in one statement at most. */
 const MAX_MARK_IDS = 5000
 /**
- * How long published-marks gather before one UPDATE writes them: under load, one statement
+ * How long published-marks gather before one DELETE writes them: under load, one statement
  * every 50 ms instead of one per group. Nobody waits on them but the outbox sweep (which
  * takes only signals older than its grace period) and a stopping node.
  */
 const MARK_DELAY_MS = 50
+/**
+ * Groups written at the same time on MySQL. Each round trip of a group waits for the server
+ * and for its turn in this process's event loop; with several groups under way those waits
+ * overlap. SQLite has one writer at a time, so there it is 1.
+ */
+const GROUPS_IN_FLIGHT = 2
 
 /** The columns one INSERT writes for each signal of a group. */
 const SIGNAL_COLUMNS = ['strategy_id', 'seq', 'symbol', 'type', 'execute_date', 'description', 'payload', 'publisher_id', 'idempotency_key', 'created_at'] as const
 
+/** What identifies a new signal: read back, or answered by the INSERT itself (`RETURNING`). */
+const ID_COLUMNS = ['id', 'strategy_id', 'seq'] as const
+
+/** The columns of a signal's row in the outbox. */
+const OUTBOX_COLUMNS = ['signal_id', 'created_at'] as const
+
 /** The columns of an idempotency record. */
 const KEY_COLUMNS = ['user_id', 'key', 'request_hash', 'signal_refs', 'batch', 'created_at'] as const
 
-/** A group's items by strategy (request index, item index), and its time. */
-interface GroupPlan {
-  now: Date
-  byStrategy: Map<string, Array<[request: number, item: number]>>
-}
-
-type StoredRow = Omit<SignalRow, 'id'> & { idempotency_key: string | null }
-
-/** What a group inserts: its rows in strategy-run order, as values, and its idempotency records. */
-interface GroupLayout {
-  runs: StrategyRun[]
-  rows: StoredRow[]
-  signalValues: SqlValue[][]
-  keyValues: SqlValue[][]
-}
+/** A new signal's id as read back (MySQL answers BIGINT columns as numbers or numeric strings). */
+interface StoredId { id: number | string, strategy_id: string, seq: number | string }
 
 /** Where a stored signal is: its strategy and `seq` (unique together). */
 type SignalRef = [strategyId: string, seq: number]
 
-/** A group's rows for one strategy, in `seq` order from `first`. */
+/** A group's signals of one strategy, in `seq` order from `first`: which request item each one is. */
 interface StrategyRun {
   strategyId: string
-  first: number
   slots: Array<[request: number, item: number]>
+  first: number
+}
+
+/** MySQL's "deadlock found when trying to get lock": the victim's transaction was rolled back. */
+const ER_LOCK_DEADLOCK = 1213
+
+/** A group failed because of one of its requests (or its timing): each request is written again on its own. */
+function failedByOneRequest(err: unknown): boolean {
+  if (err instanceof AppError || err instanceof UniqueConstraintError || err instanceof ForeignKeyConstraintError) return true
+  return err instanceof DatabaseError && (err.parent as Error & { errno?: number }).errno === ER_LOCK_DEADLOCK
 }
 
 /**
  * Writes signals with their sequence numbers. Concurrent requests are committed together
- * (group commit): one transaction per group takes the next `seq` values of every strategy
- * involved (`UPDATE strategies SET last_seq = last_seq + n`, which locks only those rows),
- * inserts all rows with one statement, and records idempotency keys. The rows' ids follow
- * from the INSERT's result where the database makes them consecutive (`insertIdStep`);
- * elsewhere they are read after the commit, so the strategies' locks are held for as little
- * as possible. The number of statements per group does not grow with its size; on MySQL
- * they go in two round trips over the batch connection (`writeBatched`). If a group
- * fails because of one request (an idempotency race, a strategy deleted meanwhile), its
- * requests are written again one by one; a database failure fails them all at once.
+ * (group commit), one transaction per group, with the same statements whatever the group
+ * holds, each value a bound parameter:
+ *
+ * 1. `UPDATE strategies SET last_seq = last_seq + CASE id WHEN … END … WHERE id IN (…)`
+ *    takes the next seqs of every strategy of the group and locks those rows until commit
+ *    (a strategy deleted meanwhile changes no row: its requests fail validation);
+ * 2. `INSERT INTO signals … VALUES (…, (SELECT last_seq FROM strategies WHERE id = …) - k, …), …`
+ *    writes the group's signals, each `seq` worked out from the strategy's new `last_seq`;
+ * 3. `SELECT … FROM (SELECT id, strategy_id, seq FROM signals WHERE strategy_id = … ORDER BY
+ *    seq DESC LIMIT n) … UNION ALL …` reads them back with their ids: the newest `n` of each
+ *    strategy are the group's own while it holds the lock. Nothing is inferred from
+ *    auto-increment values, whose spacing depends on the server's settings, and a plain
+ *    read takes no locks that a concurrent group could wait on. On MariaDB the INSERT
+ *    answers with them itself (`RETURNING id, strategy_id, seq`) and this step is left out;
+ * 4. `INSERT INTO signal_outbox … VALUES …` queues them for the broker;
+ * 5. `INSERT INTO idempotency_keys … VALUES …` for the requests that carry a key.
+ *
+ * On MySQL several groups are written at once (GROUPS_IN_FLIGHT), each on its own
+ * connection; groups that share a strategy take turns on its row lock. If a group fails
+ * because of one request (an idempotency race, a strategy or publisher deleted meanwhile,
+ * a deadlock between groups), its requests are written again one by one; a database failure
+ * fails them all at once.
  */
 export class SignalStore {
   private readonly writes: GroupCommit<StoreRequest, SignalView[]>
   private readonly marks: GroupCommit<number[], void>
 
   constructor(private readonly db: Database, private readonly now: () => Date) {
-    this.writes = new GroupCommit((group) => this.db.batch === undefined ? this.writeEach(group) : this.writeBatched(group, this.db.batch), {
+    this.writes = new GroupCommit((group) => this.write(group), {
       maxSize: MAX_GROUP_SIGNALS,
       sizeOf: (r) => r.items.length,
-      retryAlone: (err) => err instanceof UniqueConstraintError || err instanceof AppError
+      retryAlone: failedByOneRequest,
+      concurrency: db.dialect === 'mysql' ? GROUPS_IN_FLIGHT : 1
     })
     this.marks = new GroupCommit<number[], void>(async (groups) => {
       await this.db.models.SignalOutbox.destroy({ where: { signal_id: groups.flat() } })
@@ -123,208 +134,142 @@ export class SignalStore {
     if (row.request_hash !== hash) throw new AppError('idempotency_conflict')
     const refs = JSON.parse(row.signal_refs) as SignalRef[]
     const rows = await Signal.findAll({ where: { [Op.or]: refs.map(([strategyId, seq]) => ({ strategy_id: strategyId, seq })) } })
-    const byRef = new Map(rows.map((r) => [`${r.strategy_id}\u0000${r.seq}`, r]))
-    return refs.flatMap(([strategyId, seq]) => { const s = byRef.get(`${strategyId}\u0000${seq}`); return s === undefined ? [] : [toSignalView(s)] })
+    const byRef = new Map(rows.map((r) => [refKey(r.strategy_id, r.seq), r]))
+    return refs.flatMap(([strategyId, seq]) => { const s = byRef.get(refKey(strategyId, seq)); return s === undefined ? [] : [toSignalView(s)] })
   }
 
-  /** Writes a group on SQLite (or wherever there is no batch connection): statement by statement in a Sequelize transaction. */
-  private async writeEach(group: StoreRequest[]): Promise<SignalView[][]> {
-    const step = await this.db.insertIdStep()
-    const plan = this.plan(group)
-    const { layout, insertResult } = await this.db.transaction(async (transaction) => {
-      const { update, select } = this.reserveStatements(plan)
-      await this.db.sequelize.query(update, { transaction })
-      const [taken] = await this.db.sequelize.query(select, { transaction })
-      const laid = this.layout(group, plan, this.firstSeqs(plan, taken))
-      const result = await this.db.insertRows('signals', SIGNAL_COLUMNS, laid.signalValues, transaction)
-      await this.db.sequelize.query(this.outboxStatement(laid, this.db.insertedIds(result, laid.rows.length, step)), { transaction })
-      if (laid.keyValues.length > 0) await this.db.insertRows('idempotency_keys', KEY_COLUMNS, laid.keyValues, transaction)
-      return { layout: laid, insertResult: result }
+  /** Writes one group in one transaction (the statements listed on the class); one result per request, in order. */
+  private async write(group: StoreRequest[]): Promise<SignalView[][]> {
+    const now = this.now()
+    const runs = this.runs(group)
+    const returning = await this.db.insertReturning()
+    return this.db.transaction(async (transaction) => {
+      await this.reserve(runs, now, transaction)
+      const values = this.signalValues(group, runs, now)
+      const inserted = await this.db.insertValues<StoredId>('signals', SIGNAL_COLUMNS, values, { transaction, tuple: seqFromStrategy, returning: returning ? ID_COLUMNS : undefined })
+      const ids = this.locate(runs, returning ? inserted : await this.readBack(runs, transaction))
+      await this.db.insertValues('signal_outbox', OUTBOX_COLUMNS, [...ids.values()].map((id) => [id, now]), { transaction })
+      const keys = this.keyRows(group, runs, now)
+      if (keys.length > 0) await this.db.insertValues('idempotency_keys', KEY_COLUMNS, keys, { transaction })
+      return this.views(group, runs, now, ids)
     })
-    return this.finish(group, layout, insertResult, step)
   }
 
-  /**
-   * Writes a group on MySQL through the batch connection: in one round trip where the
-   * server can work the seqs out by itself (`writeInOneTrip`), else in two:
-   * `START TRANSACTION; UPDATE strategies …; SELECT last_seq …`, then
-   * `INSERT INTO signals …; INSERT INTO signal_outbox …; [INSERT INTO idempotency_keys …;] COMMIT`.
-   */
-  private async writeBatched(group: StoreRequest[], batch: BatchConnection): Promise<SignalView[][]> {
-    const step = await this.db.insertIdStep()
-    const plan = this.plan(group)
-    if (step !== null && group.every((r) => r.key === undefined)) {
-      try {
-        return await this.writeInOneTrip(group, plan, batch, step)
-      } catch (err) {
-        // a strategy deleted meanwhile: the two round trips find out which, and say so
-        if (!missingSeq(err)) throw err
-      }
-    }
-    const { update, select } = this.reserveStatements(plan)
-    let laid: GroupLayout | undefined
-    const results = await batch.transaction(`START TRANSACTION; ${update}; ${select}`, (taken) => {
-      laid = this.layout(group, plan, this.firstSeqs(plan, taken[2]))
-      const keys = laid.keyValues.length > 0 ? `${this.db.insertStatement('idempotency_keys', KEY_COLUMNS, laid.keyValues)}; ` : ''
-      return `${this.db.insertStatement('signals', SIGNAL_COLUMNS, laid.signalValues)}; ${this.outboxStatement(laid, step)}; ${keys}COMMIT`
-    })
-    const inserted = results[0] as { insertId?: number }
-    return this.finish(group, laid as GroupLayout, inserted.insertId, step)
-  }
-
-  /**
-   * One round trip for a group whose ids follow from the INSERT (`step`) and which has no
-   * idempotency key (whose record lists the seqs before they are known):
-   * `START TRANSACTION; SET @seq_0 = NULL, …; UPDATE strategies SET last_seq = CASE id WHEN …
-   * THEN (@seq_i := last_seq + n) … END …; INSERT INTO signals … (seq = @seq_i - k) …;
-   * INSERT INTO signal_outbox …; SELECT @seq_0, …; COMMIT`. The UPDATE leaves each
-   * strategy's new last_seq in a variable as it takes the seqs (reading them back with one
-   * subquery each cost the server a quarter of the group's CPU); the server works each row's
-   * seq out from it, and the final SELECT tells this side the same numbers. A strategy
-   * deleted meanwhile leaves its variable NULL and the INSERT fails on the NOT NULL seq
-   * (see `missingSeq`).
-   */
-  private async writeInOneTrip(group: StoreRequest[], plan: GroupPlan, batch: BatchConnection, step: number): Promise<SignalView[][]> {
-    const strategies = [...plan.byStrategy.keys()]
-    const variables = strategies.map((_id, i) => `@signalhub_seq_${i}`)
-    const variable = new Map(strategies.map((id, i) => [id, variables[i]]))
-    const { update } = this.reserveStatements(plan, variables)
-    // a variable keeps its value for the connection's life: cleared, so a strategy the UPDATE misses leaves NULL
-    const clear = `SET ${variables.map((v) => `${v} = NULL`).join(', ')}`
-    // seqs counted from 0 in each strategy's run; the server's value is last_seq - (run length - 1 - k)
-    const draft = this.layout(group, plan, new Map(strategies.map((id) => [id, 0])))
-    const seqColumn = SIGNAL_COLUMNS.indexOf('seq')
-    const values = draft.rows.map((row, n) => {
-      const runLength = (plan.byStrategy.get(row.strategy_id) as unknown[]).length
-      const own: Array<SqlValue | SqlExpression> = [...draft.signalValues[n]]
-      own[seqColumn] = new SqlExpression(`${variable.get(row.strategy_id)} - ${runLength - 1 - row.seq}`)
-      return own
-    })
-    const statements = ['START TRANSACTION', clear, update, this.db.insertStatement('signals', SIGNAL_COLUMNS, values), this.outboxStatement(draft, step), `SELECT ${variables.join(', ')}`, 'COMMIT']
-    const results = await batch.transactionInOneTrip(statements.join('; '))
-    const inserted = results[3] as { insertId?: number }
-    const [taken] = results[5] as Array<Record<string, number | string | null>>
-    const laid = this.layout(group, plan, this.firstSeqs(plan, strategies.map((id, i) => ({ id, last_seq: taken[variables[i]] }))))
-    return this.finish(group, laid, inserted.insertId, step)
-  }
-
-  /**
-   * The INSERT that puts the group's signals in `signal_outbox`, run right after the
-   * signals' INSERT in the same transaction. With their ids known (`ids`), it lists them;
-   * with only the spacing of the ids known (`step`: the next statement of a batch, on
-   * MySQL), it counts from LAST_INSERT_ID(), the first id of that INSERT (no statement in
-   * between takes an auto-increment id); else it finds the rows by (strategy_id, seq).
-   */
-  private outboxStatement(laid: GroupLayout, known: number[] | number | null): string {
-    const into = 'INSERT INTO signal_outbox (signal_id, created_at)'
-    const at = this.db.literal(laid.rows[0].created_at)
-    if (Array.isArray(known)) return `${into} VALUES ${known.map((id) => `(${id}, ${at})`).join(', ')}`
-    if (typeof known === 'number') return `${into} VALUES ${laid.rows.map((_r, k) => `(LAST_INSERT_ID() + ${k * known}, ${at})`).join(', ')}`
-    const runs = laid.runs.map(({ strategyId, first, slots }) => `(strategy_id = ${this.db.literal(strategyId)} AND seq BETWEEN ${first} AND ${first + slots.length - 1})`)
-    return `${into} SELECT id, created_at FROM signals WHERE ${runs.join(' OR ')}`
-  }
-
-  /** The group's views: worked out from the insert's ids where they are certain, else read back. */
-  private async finish(group: StoreRequest[], laid: GroupLayout, insertResult: unknown, step: number | null): Promise<SignalView[][]> {
-    const ids = this.db.insertedIds(insertResult, laid.rows.length, step)
-    return ids === null ? this.readBack(group, laid.runs) : this.views(group, laid.runs, laid.rows, ids)
-  }
-
-  /** Which request items go to which strategy, in request order, and the time they are stored at. */
-  private plan(group: StoreRequest[]): GroupPlan {
-    const byStrategy = new Map<string, Array<[number, number]>>()
+  /** The group's items by strategy, in request order (seqs not yet known). */
+  private runs(group: StoreRequest[]): StrategyRun[] {
+    const byStrategy = new Map<string, StrategyRun>()
     group.forEach((r, ri) => r.items.forEach((item, ii) => {
-      const slots = byStrategy.get(item.strategy_id)
-      if (slots === undefined) byStrategy.set(item.strategy_id, [[ri, ii]])
-      else slots.push([ri, ii])
+      const run = byStrategy.get(item.strategy_id)
+      if (run === undefined) byStrategy.set(item.strategy_id, { strategyId: item.strategy_id, slots: [[ri, ii]], first: 0 })
+      else run.slots.push([ri, ii])
     }))
-    return { now: this.now(), byStrategy }
+    return [...byStrategy.values()]
   }
 
   /**
-   * Takes the next sequence numbers of every strategy in the plan with one UPDATE (which
-   * locks their rows, in primary-key order, until commit); the SELECT reads where each now
-   * stands. With `into` (MySQL user variables, one per strategy in plan order), the UPDATE
-   * also assigns each strategy's new last_seq to its variable. Built from literals: both run
-   * for every group.
+   * Takes the next `seq` values of every strategy in `runs` with one UPDATE, which locks
+   * their rows until commit. A strategy gone meanwhile is a validation error (and the
+   * transaction rolls back); only then is it looked up which one it was.
    */
-  private reserveStatements(plan: GroupPlan, into?: readonly string[]): { update: string, select: string } {
-    const ids = [...plan.byStrategy.keys()]
-    const list = ids.map((id) => this.db.literal(id)).join(', ')
-    const steps = ids.map((id, i) => {
-      const next = `last_seq + ${(plan.byStrategy.get(id) as unknown[]).length}`
-      return `WHEN ${this.db.literal(id)} THEN ${into === undefined ? next : `(${into[i]} := ${next})`}`
-    }).join(' ')
-    return {
-      update: `UPDATE strategies SET last_seq = CASE id ${steps} END, updated_at = ${this.db.literal(plan.now)} WHERE id IN (${list})`,
-      select: `SELECT id, last_seq FROM strategies WHERE id IN (${list})`
-    }
+  private async reserve(runs: StrategyRun[], now: Date, transaction: Transaction): Promise<void> {
+    const values: BindValue[] = []
+    const param = (v: BindValue): string => `$${values.push(v)}`
+    const steps = runs.map((r) => `WHEN ${param(r.strategyId)} THEN ${param(r.slots.length)}`).join(' ')
+    const ids = runs.map((r) => param(r.strategyId)).join(', ')
+    const changed = await this.db.update(`UPDATE strategies SET last_seq = last_seq + CASE id ${steps} END, updated_at = ${param(now)} WHERE id IN (${ids})`, values, transaction)
+    if (changed === runs.length) return
+    const found = await this.db.query<{ id: string }>(`SELECT id FROM strategies WHERE id IN (${runs.map((_r, i) => `$${i + 1}`).join(', ')})`, runs.map((r) => r.strategyId), { transaction, select: true })
+    const missing = runs.find((r) => !found.some((f) => f.id === r.strategyId))
+    throw new AppError('validation_failed', `unknown strategy ${missing?.strategyId ?? runs[0].strategyId}`)
   }
 
-  /** The first seq taken per strategy, from the SELECT's rows; a strategy gone meanwhile is a validation error. */
-  private firstSeqs(plan: GroupPlan, taken: unknown): Map<string, number> {
-    const last = new Map((taken as Array<{ id: string, last_seq: number | string }>).map((r) => [r.id, Number(r.last_seq)]))
+  /**
+   * The group's newest signals, which are the ones it just inserted (it holds the locks of
+   * their strategies): the last `n` of each strategy by `seq`, one index range each.
+   */
+  private readBack(runs: StrategyRun[], transaction: Transaction): Promise<StoredId[]> {
+    const newest = runs.map((_r, i) => `SELECT * FROM (SELECT id, strategy_id, seq FROM signals WHERE strategy_id = $${2 * i + 1} ORDER BY seq DESC LIMIT $${2 * i + 2}) AS run${i}`)
+    return this.db.query<StoredId>(newest.join(' UNION ALL '), runs.flatMap((r) => [r.strategyId, r.slots.length]), { transaction, select: true })
+  }
+
+  /** Sets each run's `first` seq from the group's new rows; resolves with their ids by (strategy_id, seq). */
+  private locate(runs: StrategyRun[], rows: StoredId[]): Map<string, number> {
+    const ids = new Map<string, number>()
     const first = new Map<string, number>()
-    for (const [id, slots] of plan.byStrategy) {
-      const now = last.get(id)
-      if (now === undefined) throw new AppError('validation_failed', `unknown strategy ${id}`)
-      first.set(id, now - slots.length + 1)
+    for (const row of rows) {
+      const seq = Number(row.seq)
+      ids.set(refKey(row.strategy_id, seq), Number(row.id))
+      first.set(row.strategy_id, Math.min(seq, first.get(row.strategy_id) ?? seq))
     }
-    return first
+    for (const run of runs) {
+      const from = first.get(run.strategyId)
+      if (from === undefined) throw new Error(`the signals of strategy ${run.strategyId} are not found after their INSERT`)
+      run.first = from
+    }
+    return ids
   }
 
-  /** The rows to insert, in strategy-run order, and the idempotency records pointing at them. */
-  private layout(group: StoreRequest[], plan: GroupPlan, first: Map<string, number>): GroupLayout {
-    const { now } = plan
-    const runs: StrategyRun[] = [...plan.byStrategy].map(([strategyId, slots]) => ({ strategyId, first: first.get(strategyId) as number, slots }))
-    const refs = group.map((r) => new Array<SignalRef>(r.items.length))
-    const rows = runs.flatMap(({ strategyId, first: from, slots }) => slots.map(([ri, ii], n) => {
-      const item = group[ri].items[ii]
-      refs[ri][ii] = [strategyId, from + n]
-      return {
-        strategy_id: strategyId,
-        seq: from + n,
-        symbol: item.symbol,
-        type: item.type,
-        execute_date: item.execute_date,
-        description: item.description,
-        payload: item.payload === null || item.payload === undefined ? null : JSON.stringify(item.payload),
-        publisher_id: group[ri].principal.userId,
-        idempotency_key: group[ri].key ?? null,
-        created_at: now
-      }
+  /**
+   * The values of the group's signals, in run order, for SIGNAL_COLUMNS with `seq` replaced
+   * by how far below the strategy's new `last_seq` each one is (see seqFromStrategy).
+   */
+  private signalValues(group: StoreRequest[], runs: StrategyRun[], now: Date): BindValue[][] {
+    return runs.flatMap(({ strategyId, slots }) => slots.map(([ri, ii], n) => {
+      const request = group[ri]
+      const item = request.items[ii]
+      const payload = storedPayload(item.payload)
+      return [strategyId, slots.length - 1 - n, item.symbol, item.type, item.execute_date, item.description, payload, request.principal.userId, request.key ?? null, now]
     }))
-    const keyValues = group.flatMap((r, ri) => r.key === undefined ? [] : [[r.principal.userId, r.key, r.hash, JSON.stringify(refs[ri]), r.batch, now]])
-    return { runs, rows, signalValues: rows.map((r) => SIGNAL_COLUMNS.map((c) => r[c])), keyValues }
   }
 
-  /** The group's views from the rows as inserted (in `runs` order) and their ids, in request order. */
-  private views(group: StoreRequest[], runs: StrategyRun[], rows: StoredRow[], ids: number[]): SignalView[][] {
-    const results = group.map((r) => new Array<SignalView>(r.items.length))
-    let n = 0
-    for (const { slots } of runs) {
-      for (const [ri, ii] of slots) {
-        results[ri][ii] = toSignalView({ ...rows[n], id: ids[n] })
-        n++
-      }
-    }
-    return results
+  /** The idempotency records of the requests that carry a key: which (strategy, seq) each item got. */
+  private keyRows(group: StoreRequest[], runs: StrategyRun[], now: Date): BindValue[][] {
+    const refs = group.map((r) => new Array<SignalRef>(r.items.length))
+    for (const { strategyId, slots, first } of runs) slots.forEach(([ri, ii], n) => { refs[ri][ii] = [strategyId, first + n] })
+    return group.flatMap((r, ri) => r.key === undefined ? [] : [[r.principal.userId, r.key, r.hash, JSON.stringify(refs[ri]), r.batch, now]])
   }
 
-  /** The committed rows of the group, read back with their ids in one query, in request order (when their ids cannot be worked out). */
-  private async readBack(group: StoreRequest[], runs: StrategyRun[]): Promise<SignalView[][]> {
-    const rows = await this.db.models.Signal.findAll({
-      where: { [Op.or]: runs.map(({ strategyId, first, slots }) => ({ strategy_id: strategyId, seq: { [Op.between]: [first, first + slots.length - 1] } })) }
-    })
-    const byRef = new Map(rows.map((r) => [`${r.strategy_id}\u0000${r.seq}`, r]))
+  /** Each request's views, in request order: their values as given, seqs from `first`, ids as read back. */
+  private views(group: StoreRequest[], runs: StrategyRun[], now: Date, ids: Map<string, number>): SignalView[][] {
     const results = group.map((r) => new Array<SignalView>(r.items.length))
-    for (const { strategyId, first, slots } of runs) {
+    for (const { strategyId, slots, first } of runs) {
       slots.forEach(([ri, ii], n) => {
-        const row = byRef.get(`${strategyId}\u0000${first + n}`)
-        if (row === undefined) throw new Error(`signal ${strategyId}:${first + n} not found after commit`)
-        results[ri][ii] = toSignalView(row)
+        const request = group[ri]
+        const item = request.items[ii]
+        const id = ids.get(refKey(strategyId, first + n))
+        if (id === undefined) throw new Error(`signal ${strategyId}:${first + n} is not found after its INSERT`)
+        results[ri][ii] = toSignalView({
+          id,
+          seq: first + n,
+          strategy_id: strategyId,
+          symbol: item.symbol,
+          type: item.type,
+          execute_date: item.execute_date,
+          description: item.description,
+          payload: storedPayload(item.payload),
+          publisher_id: request.principal.userId,
+          created_at: now
+        })
       })
     }
     return results
   }
+}
+
+/** A signal's payload as stored: JSON text, or null. */
+function storedPayload(payload: unknown): string | null {
+  return payload === null || payload === undefined ? null : JSON.stringify(payload)
+}
+
+/**
+ * One signal's VALUES with its `seq` worked out by the database: the strategy's `last_seq`,
+ * which this transaction has just raised (and holds locked), less the signal's distance
+ * below it (the second value, in place of `seq`).
+ */
+function seqFromStrategy([strategyId, below, ...rest]: string[]): string {
+  return `(${strategyId},(SELECT last_seq FROM strategies WHERE id = ${strategyId}) - ${below},${rest.join(',')})`
+}
+
+function refKey(strategyId: string, seq: number): string {
+  return `${strategyId}\u0000${seq}`
 }

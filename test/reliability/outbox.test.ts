@@ -1,5 +1,5 @@
 import { Outbox } from '../../core/signals/outbox'
-import type { MessageSink, SignalService } from '../../core/signals/signal-service'
+import type { MessageSink } from '../../core/signals/signal-service'
 import { startTestHub, type TestHub, type TestUser } from '../helpers/hub'
 import { eventually, Inbox, subscribe, TestClients, uniqueId } from '../integration/broker/helpers'
 import { postSignal, signal } from './helpers'
@@ -26,6 +26,11 @@ describe('outbox', () => {
     await hub.shutdown()
   })
 
+  /** The node's outbox, to sweep on demand. */
+  function outbox(): Outbox {
+    return new Outbox(hub.core.db, (signals, retain) => hub.core.signals.publish(signals, retain), { now: hub.core.now })
+  }
+
   async function subscriber(): Promise<Inbox> {
     const client = await clients.connect(hub.mqttUrl, { password: reader.key, clientId: uniqueId('sub-') })
     const inbox = new Inbox(client)
@@ -51,10 +56,10 @@ describe('outbox', () => {
 
     hub.core.signals.setSink(hub.broker.sink)
     await hub.core.signals.settled()
-    expect(await new Outbox(hub.core.signals).sweep(0)).toBe(1)
+    expect(await outbox().sweep(0)).toBe(1)
     expect((await inbox.next(`strategy/${strategy}/AAPL`)).json()).toMatchObject({ seq: 1, description: 'left behind', id: posted.body.id })
     expect(await waiting(1)).toBe(false)
-    expect(await new Outbox(hub.core.signals).sweep(0)).toBe(0)
+    expect(await outbox().sweep(0)).toBe(0)
   })
 
   test('node start, signal committed but never handed over before the process died, is published and retained', async () => {
@@ -85,7 +90,7 @@ describe('outbox', () => {
     expect((await live.next(`strategy/${strategy}/AAPL`)).json()).toMatchObject({ seq: 2 })
 
     await hub.core.signals.settled()
-    expect(await new Outbox(hub.core.signals).sweep(0)).toBe(1)
+    expect(await outbox().sweep(0)).toBe(1)
     const late = await live.next(`strategy/${strategy}/AAPL`)
     expect(late.json()).toMatchObject({ seq: 1 })
     expect(late.packet.retain).toBe(false)
@@ -100,48 +105,5 @@ describe('outbox', () => {
     expect(posted.ms).toBeLessThan(5000)
     expect(await waiting(1)).toBe(true)
     expect((await hub.core.metrics.publishFailures.get()).values[0].value).toBe(1)
-  })
-})
-
-describe('Outbox', () => {
-  function fakeSignals(batches: Array<{ found: number, published: number } | Error>): { service: SignalService, calls: number[] } {
-    const calls: number[] = []
-    const service = {
-      republish: async (graceMs: number) => {
-        calls.push(graceMs)
-        await new Promise((resolve) => setImmediate(resolve))
-        const next = batches.shift() ?? { found: 0, published: 0 }
-        if (next instanceof Error) throw next
-        return next
-      }
-    } as unknown as SignalService
-    return { service, calls }
-  }
-
-  test('sweep, full batches, drains until a batch comes back short', async () => {
-    const { service, calls } = fakeSignals([{ found: 2, published: 2 }, { found: 2, published: 2 }, { found: 1, published: 1 }])
-    expect(await new Outbox(service, { batchSize: 2 }).sweep(0)).toBe(5)
-    expect(calls).toEqual([0, 0, 0])
-  })
-
-  test('sweep, a hand-off fails, stops and resolves with what was published', async () => {
-    const { service, calls } = fakeSignals([{ found: 2, published: 1 }, { found: 2, published: 2 }])
-    expect(await new Outbox(service, { batchSize: 2 }).sweep()).toBe(1)
-    expect(calls).toEqual([5000])
-  })
-
-  test('sweep, the database fails, resolves with 0 instead of rejecting', async () => {
-    const { service } = fakeSignals([new Error('database down')])
-    await expect(new Outbox(service).sweep()).resolves.toBe(0)
-  })
-
-  test('sweep, called while one runs, joins it; stop waits for it', async () => {
-    const { service, calls } = fakeSignals([{ found: 3, published: 3 }])
-    const outbox = new Outbox(service)
-    const [a, b] = [outbox.sweep(0), outbox.sweep(0)]
-    await outbox.stop()
-    expect(await a).toBe(3)
-    expect(await b).toBe(3)
-    expect(calls).toEqual([0])
   })
 })

@@ -75,7 +75,7 @@ describeCluster('redis outage on one node (Redis behind a TCP proxy)', () => {
 
     proxy.restore()
     await eventually(async () => await redisUp(a) === 1, 20_000, 100)
-    const outbox = new Outbox(a.core.signals)
+    const outbox = new Outbox(a.core.db, (signals, retain) => a.core.signals.publish(signals, retain))
     await eventually(async () => {
       await outbox.sweep(0)
       return (await storedSeqs(direct, strategy)).unpublished === 0
