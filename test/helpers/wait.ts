@@ -4,13 +4,13 @@
  * waits for a later marker instead (see `Inbox.until` in mqtt-clients.ts).
  */
 
-/** Resolves with the first truthy value `check` returns; rejects after `timeoutMs`. */
-export async function waitFor<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 5000, intervalMs = 25): Promise<T> {
+/** Resolves with the first truthy value `check` returns; rejects naming `what` after `timeoutMs`. */
+export async function waitFor<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 5000, intervalMs = 25, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await check()
     if (value !== undefined && value !== null && value !== false) return value
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
+    if (Date.now() > deadline) throw new Error(`${what}: not met within ${timeoutMs} ms`)
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
 }
