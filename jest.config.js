@@ -4,16 +4,31 @@ const coverageThreshold = process.env.JEST_COVERAGE_THRESHOLD === 'off'
   ? undefined
   : { global: { lines: 85 } }
 
-module.exports = {
+const common = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
+  rootDir: __dirname,
   transform: {
     '^.+\\.[tj]s$': ['ts-jest', { tsconfig: { allowJs: true, isolatedModules: true }, diagnostics: false }]
   },
   transformIgnorePatterns: ['/node_modules/(?!aedes/)'],
-  setupFiles: ['<rootDir>/test/setup-env.ts'],
+  setupFiles: ['<rootDir>/test/setup-env.ts']
+}
+
+/** Suites that run the build (`node dist/main.js`, the built console): their project builds first. */
+const COMPILED = [
+  '<rootDir>/test/reliability/graceful-shutdown.test.ts',
+  '<rootDir>/test/integration/deploy/pm2-cluster.test.ts',
+  '<rootDir>/test/e2e/**/*.test.ts'
+]
+
+module.exports = {
+  // every suite has its own scratch database, Redis prefix, ports and names; CI may have more cores
+  maxWorkers: process.env.JEST_MAX_WORKERS ?? '50%',
   collectCoverageFrom: ['core/**/*.ts', 'models/**/*.ts', 'broker/**/*.ts', 'bridge/**/*.ts', 'hub.ts'],
   coverageThreshold,
-  testTimeout: 30000
+  testTimeout: 30000,
+  projects: [
+    { ...common, displayName: 'source', roots: ['<rootDir>/test'], testMatch: ['**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', ...COMPILED.map((p) => p.replace('<rootDir>', '').replace('**/*.test.ts', ''))] },
+    { ...common, displayName: 'compiled', roots: ['<rootDir>/test'], testMatch: COMPILED, globalSetup: '<rootDir>/test/build-once.ts' }
+  ]
 }

@@ -3,6 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Sequelize } from 'sequelize'
+import { usingMysql } from './services'
+
+export { usingMysql }
 
 /**
  * A fresh, empty database for one test: a scratch MySQL/MariaDB database next to the
@@ -13,8 +16,6 @@ export interface ScratchDatabase {
   url: string
   drop(): Promise<void>
 }
-
-export const usingMysql = /^(mysql|mariadb):/.test(process.env.DATABASE_URL ?? '')
 
 export async function scratchDatabase(): Promise<ScratchDatabase> {
   if (usingMysql) {

@@ -1,7 +1,9 @@
-import type { Sequelize } from 'sequelize'
+import { uniqueId } from '../helpers/fixtures'
 import { startTestHub, type TestHub } from '../helpers/hub'
-import { eventually, Inbox, subscribe, TestClients, uniqueId } from '../integration/broker/helpers'
-import { describeCluster, directDatabase, postSignal, range, receivedSeqs, signal, storedSeqs } from './helpers'
+import { Inbox, subscribe, TestClients } from '../helpers/mqtt-clients'
+import { describeMysqlAndRedis } from '../helpers/services'
+import { waitFor } from '../helpers/wait'
+import { postSignal, range, receivedSeqs, signal, storedSeqs } from './helpers'
 
 /**
  * Signals each REST client sends; 2 nodes × 8 clients × this = N (640 by default). All of them
@@ -11,21 +13,18 @@ import { describeCluster, directDatabase, postSignal, range, receivedSeqs, signa
 const PER_CLIENT = Number(process.env.RELIABILITY_SIGNALS_PER_CLIENT ?? 40)
 const CLIENTS_PER_NODE = 8
 
-describeCluster('gapless sequence across two nodes (MariaDB + Redis)', () => {
+describeMysqlAndRedis('gapless sequence across two nodes (MariaDB + Redis)', () => {
   const clients = new TestClients()
   let a: TestHub
   let b: TestHub
-  let direct: Sequelize
 
   beforeAll(async () => {
     const env = { REDIS_PREFIX: `${uniqueId('shr')}:`, RATE_LIMIT_PER_SECOND: '100000' }
     a = await startTestHub(env)
     b = await startTestHub(env, a.scratch)
-    direct = directDatabase(a.scratch.url)
   })
   afterAll(async () => {
     await clients.endAll()
-    await direct?.close()
     await b?.stop()
     await a?.shutdown()
   })
@@ -38,7 +37,7 @@ describeCluster('gapless sequence across two nodes (MariaDB + Redis)', () => {
     await a.subscribe(reader, strategy)
     await b.core.policy.reload()
     const inboxes = await Promise.all([a, b].map(async (node) => {
-      const client = await clients.connect(node.mqttUrl, { password: reader.key, clientId: uniqueId('sub-') })
+      const client = await clients.connect(node.mqttUrl, { password: reader.key })
       const inbox = new Inbox(client)
       expect(await subscribe(client, [`strategy/${strategy}/#`])).toEqual([1])
       return inbox
@@ -58,12 +57,12 @@ describeCluster('gapless sequence across two nodes (MariaDB + Redis)', () => {
     expect([...acknowledged].sort((x, y) => x - y)).toEqual(range(1, total))
     // published marks are written in the background, gathered
     await Promise.all([a, b].map((node) => node.core.signals.settled()))
-    const { seqs, lastSeq, unpublished } = await storedSeqs(direct, strategy)
+    const { seqs, lastSeq, unpublished } = await storedSeqs(a.database().sequelize, strategy)
     expect(seqs).toEqual(range(1, total))
     expect(lastSeq).toBe(total)
     expect(unpublished).toBe(0)
     for (const inbox of inboxes) {
-      await eventually(() => receivedSeqs(inbox.messages, strategy).size === total, 20_000, 100)
+      await waitFor(() => receivedSeqs(inbox.messages, strategy).size === total, 20_000, 100)
       expect([...receivedSeqs(inbox.messages, strategy)].sort((x, y) => x - y)).toEqual(range(1, total))
     }
   }, 120_000)

@@ -1,25 +1,16 @@
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import mqtt from 'mqtt'
-import type { Sequelize } from 'sequelize'
+import { Database } from '../../models/database'
 import { spawnNode, type NodeProcess } from '../../scripts/chaos'
 import { scratchDatabase, type ScratchDatabase } from '../helpers/database'
-import { eventually } from '../integration/broker/helpers'
-import { directDatabase, range, storedSeqs } from './helpers'
+import { uniqueId } from '../helpers/fixtures'
+import { waitFor } from '../helpers/wait'
+import { range, storedSeqs } from './helpers'
 
-const ROOT = join(__dirname, '..', '..')
-
-/** The compiled service is what runs in production; build it when this checkout has none (CI builds first). */
-function ensureBuilt(): void {
-  if (existsSync(join(ROOT, 'dist', 'main.js'))) return
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' })
-}
-
+/** The compiled service is what runs in production: the `compiled` jest project builds it before this suite. */
 describe('graceful shutdown of the compiled service (node dist/main.js)', () => {
   let scratch: ScratchDatabase
-  let direct: Sequelize
+  let direct: Database
   let node: NodeProcess | undefined
   const adminKey = randomBytes(24).toString('hex')
   const env = (): Record<string, string> => ({
@@ -28,15 +19,14 @@ describe('graceful shutdown of the compiled service (node dist/main.js)', () => 
     MQTT_PORT: '0',
     BOOTSTRAP_ADMIN_KEY: adminKey,
     RATE_LIMIT_PER_SECOND: '100000',
-    REDIS_PREFIX: `shg${randomBytes(3).toString('hex')}:`,
+    REDIS_PREFIX: `${uniqueId('shg')}:`,
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {})
   })
 
   beforeAll(async () => {
-    ensureBuilt()
     scratch = await scratchDatabase()
-    direct = directDatabase(scratch.url)
-  }, 180_000)
+    direct = new Database(scratch.url)
+  })
   afterAll(async () => {
     node?.child.kill('SIGKILL')
     await direct?.close()
@@ -46,7 +36,7 @@ describe('graceful shutdown of the compiled service (node dist/main.js)', () => 
   test('SIGTERM during continuous ingest, exits 0 within 10 s and every acknowledged signal is stored and delivered (now or by the outbox at the next start)', async () => {
     node = await spawnNode(env())
     const auth = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }
-    const strategy = `gs${randomBytes(3).toString('hex')}`
+    const strategy = uniqueId('gs')
     expect((await fetch(`${node.baseUrl}/api/v1/strategies`, { method: 'POST', headers: auth, body: JSON.stringify({ id: strategy, name: 'shutdown' }) })).status).toBe(201)
     const subscriber = mqtt.connect(`mqtt://127.0.0.1:${node.mqtt}`, { protocolVersion: 4, username: 't', password: adminKey, reconnectPeriod: 0 })
     const delivered = new Set<number>()
@@ -75,7 +65,7 @@ describe('graceful shutdown of the compiled service (node dist/main.js)', () => 
       }
     }
     const publishers = range(1, 4).map(publisher)
-    await eventually(() => acknowledged.size >= 30, 20_000, 20)
+    await waitFor(() => acknowledged.size >= 30, 20_000, 20)
 
     const signalled = Date.now()
     node.child.kill('SIGTERM')
@@ -87,19 +77,19 @@ describe('graceful shutdown of the compiled service (node dist/main.js)', () => 
     expect(exit).toEqual({ code: 0, signal: null })
     expect(took).toBeLessThan(10_000)
 
-    const { seqs, lastSeq } = await storedSeqs(direct, strategy)
+    const { seqs, lastSeq } = await storedSeqs(direct.sequelize, strategy)
     expect(seqs).toEqual(range(1, lastSeq))
-    const [rows] = await direct.query('SELECT id, seq FROM signals WHERE strategy_id = ?', { replacements: [strategy] }) as [Array<{ id: number, seq: number }>, unknown]
+    const [rows] = await direct.sequelize.query('SELECT id, seq FROM signals WHERE strategy_id = ?', { replacements: [strategy] }) as [Array<{ id: number, seq: number }>, unknown]
     const stored = new Map(rows.map((r) => [Number(r.id), Number(r.seq)]))
     for (const [id, seq] of acknowledged) expect(stored.get(id)).toBe(seq)
 
     // what was acknowledged but not delivered before the exit must still be in the outbox, and the next start publishes it
-    const [pending] = await direct.query('SELECT s.seq FROM signals s JOIN signal_outbox o ON o.signal_id = s.id WHERE s.strategy_id = ?', { replacements: [strategy] }) as [Array<{ seq: number }>, unknown]
+    const [pending] = await direct.sequelize.query('SELECT s.seq FROM signals s JOIN signal_outbox o ON o.signal_id = s.id WHERE s.strategy_id = ?', { replacements: [strategy] }) as [Array<{ seq: number }>, unknown]
     const pendingSeqs = new Set(pending.map((p) => Number(p.seq)))
     for (const seq of acknowledged.values()) expect(delivered.has(seq) || pendingSeqs.has(seq)).toBe(true)
     if (pendingSeqs.size > 0) {
       node = await spawnNode(env())
-      await eventually(async () => (await storedSeqs(direct, strategy)).unpublished === 0, 20_000, 250)
+      await waitFor(async () => (await storedSeqs(direct.sequelize, strategy)).unpublished === 0, 20_000, 250)
       node.child.kill('SIGTERM')
       expect((await node.exited).code).toBe(0)
     }

@@ -1,6 +1,9 @@
+import { uniqueId } from '../helpers/fixtures'
 import { startTestHub, type TestHub } from '../helpers/hub'
-import { eventually, Inbox, subscribe, TestClients, uniqueId } from '../integration/broker/helpers'
-import { describeRedis, postSignal, range, receivedSeqs, signal } from './helpers'
+import { Inbox, subscribe, TestClients } from '../helpers/mqtt-clients'
+import { describeRedis } from '../helpers/services'
+import { waitFor } from '../helpers/wait'
+import { postSignal, range, receivedSeqs, signal } from './helpers'
 
 describeRedis('broker restart with Redis', () => {
   const clients = new TestClients()
@@ -24,7 +27,7 @@ describeRedis('broker restart with Redis', () => {
     const durableId = uniqueId('durable-')
     const durable = await clients.connect(hub.mqttUrl, { password: reader.key, clientId: durableId, clean: false })
     await subscribe(durable, [`strategy/${strategy}/#`])
-    const live = await clients.connect(hub.mqttUrl, { password: reader.key, clientId: uniqueId('live-') })
+    const live = await clients.connect(hub.mqttUrl, { password: reader.key })
     const liveInbox = new Inbox(live)
     await subscribe(live, [`strategy/${strategy}/#`])
     expect((await postSignal(hub.baseUrl, owner.key, signal(strategy, 'AAPL', 'seen live'))).status).toBe(201)
@@ -41,9 +44,9 @@ describeRedis('broker restart with Redis', () => {
 
     const again = await clients.connect(hub.mqttUrl, { password: reader.key, clientId: durableId, clean: false })
     const queued = new Inbox(again)
-    await eventually(() => range(2, 4).every((n) => receivedSeqs(queued.messages, strategy).has(n)), 10_000)
+    await waitFor(() => range(2, 4).every((n) => receivedSeqs(queued.messages, strategy).has(n)), 10_000)
 
-    const fresh = await clients.connect(hub.mqttUrl, { password: reader.key, clientId: uniqueId('fresh-') })
+    const fresh = await clients.connect(hub.mqttUrl, { password: reader.key })
     const retained = new Inbox(fresh)
     await subscribe(fresh, [`strategy/${strategy}/#`])
     expect((await retained.next(`strategy/${strategy}/AAPL`)).json()).toMatchObject({ seq: 4 })

@@ -1,5 +1,6 @@
 import mqtt from 'mqtt'
 import { ERASED_ACTOR } from '../../core/users/erase-user'
+import { uniqueId } from '../helpers/fixtures'
 import { startTestHub, type TestHub, type TestUser } from '../helpers/hub'
 
 /** Data-subject rights: export and erasure are audited, and erasure leaves nothing that names the person. */
@@ -17,9 +18,9 @@ async function call(method: string, path: string, key: string, body?: unknown): 
   return fetch(`${hub.baseUrl}/api/v1${path}`, { method, headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) })
 }
 
-function mqttLogin(user: TestUser, username: string): Promise<void> {
+function mqttLogin(key: string, username: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const client = mqtt.connect(hub.mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, username, password: user.key, clientId: `${username}-device` })
+    const client = mqtt.connect(hub.mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, username, password: key, clientId: uniqueId(`${username}-`) })
     client.once('connect', () => { client.end(true, {}, () => resolve()) })
     client.once('error', reject)
   })
@@ -32,25 +33,21 @@ test('GET /me/export is audited with the caller; it holds no key or hash', async
   const text = await res.text()
   expect(text).not.toContain(dana.key)
   expect(text).not.toMatch(/"hash"/)
-  await hub.core.audit.flush()
-  const row = await hub.core.db.models.AuditLog.findOne({ where: { user_id: dana.id, resource: 'GET /api/v1/me/export' } })
-  expect(row?.result).toBe('ok')
+  const rows = (await hub.audit({ user_id: dana.id })).filter((a) => a.resource === 'GET /api/v1/me/export')
+  expect(rows.map((a) => a.result)).toEqual(['ok'])
 })
 
 test('DELETE /me is audited under a pseudonym and the person\'s rows lose their name and id', async () => {
   const name = 'erin-erasure'
   const erin = await hub.user(name, 'subscriber')
-  await mqttLogin(erin, 'erin-device-user')
+  await mqttLogin(erin.key, 'erin-device-user')
   expect((await call('GET', '/me', erin.key)).status).toBe(200)
   expect((await call('DELETE', '/me', erin.key)).status).toBe(204)
-  await hub.core.audit.flush()
-  const { AuditLog } = hub.core.db.models
-  const erase = await AuditLog.findOne({ where: { action: 'me.erase' } })
-  expect(erase?.actor).toMatch(ERASED_ACTOR)
-  expect(erase?.user_id).toBeNull()
-  expect(await AuditLog.count({ where: { user_id: erin.id } })).toBe(0)
-  expect(await AuditLog.count({ where: { actor: name } })).toBe(0)
-  expect(await hub.core.db.models.ApiKey.count({ where: { user_id: erin.id } })).toBe(0)
+  const erase = (await hub.audit({ action: 'me.erase' })).filter((a) => a.resource === `user/${erin.id}`)
+  expect(erase).toEqual([expect.objectContaining({ user_id: null, actor: expect.stringMatching(ERASED_ACTOR) })])
+  expect(await hub.audit({ user_id: erin.id })).toEqual([])
+  expect((await hub.audit()).filter((a) => a.actor === name)).toEqual([])
+  expect(await hub.database().models.ApiKey.count({ where: { user_id: erin.id } })).toBe(0)
   expect((await call('GET', '/me', erin.key)).status).toBe(401)
 })
 
@@ -59,12 +56,12 @@ test('after DELETE /me no audit row mentions the erased name or contact anywhere
   const created = await call('POST', '/users', admin.key, { name, contact: 'fred@example.com', role: 'subscriber' })
   const body = await created.json() as { id?: number, user?: { id: number } }
   const id = body.user?.id ?? body.id ?? 0
-  const key = await hub.core.keys.create(id)
-  await mqttLogin({ id, name, key: key.key, keyId: key.id, principal: { userId: id, userName: name, role: 'subscriber', keyId: key.id, keyPrefix: key.prefix } }, name)
-  expect((await call('DELETE', '/me', key.key)).status).toBe(204)
-  await hub.core.audit.flush()
-  const rows = await hub.core.db.models.AuditLog.findAll()
-  const text = JSON.stringify(rows.map((r) => r.toJSON()))
+  const issued = await call('POST', `/users/${id}/keys`, admin.key, {})
+  expect(issued.status).toBe(201)
+  const secret = (await issued.json() as { key: string }).key
+  await mqttLogin(secret, name)
+  expect((await call('DELETE', '/me', secret)).status).toBe(204)
+  const text = JSON.stringify(await hub.audit())
   expect(text).not.toContain(name)
   expect(text).not.toContain('fred@example.com')
 })

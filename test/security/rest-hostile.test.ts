@@ -1,6 +1,10 @@
 import { connect as connectTcp } from 'node:net'
 import mqtt from 'mqtt'
+import type { FindOptions } from 'sequelize'
+import type { Signal } from '../../models/signal.model'
+import { uniqueId } from '../helpers/fixtures'
 import { startTestHub, type TestHub, type TestUser } from '../helpers/hub'
+import { waitFor } from '../helpers/wait'
 import { problemCode, rawHttp } from './hostile-helpers'
 
 /**
@@ -15,7 +19,9 @@ let publisher: TestUser
 let admin: TestUser
 let port: number
 
-const valid = { strategy_id: 'sec1', symbol: 'BTC', type: 'buy', execute_date: '2026-01-01T09:30:00+08:00', description: 'ok' }
+/** Signals posted here reach every node on the same Redis: a strategy no other test uses. */
+const STRATEGY = uniqueId('sec')
+const valid = { strategy_id: STRATEGY, symbol: 'BTC', type: 'buy', execute_date: '2026-01-01T09:30:00+08:00', description: 'ok' }
 const signal = (patch: Record<string, unknown>): Record<string, unknown> => ({ ...valid, ...patch })
 
 interface Case {
@@ -115,30 +121,30 @@ const CASES: Case[] = [
     return post(`fragment ${i} as the Idempotency-Key`, signal({ description }), ok ? 201 : 422, ok ? undefined : 'validation_failed', { headers: { 'idempotency-key': f }, ...(ok ? { inert: { field: 'description' as const, value: description } } : {}) })
   }),
   ...FRAGMENTS.map((f, i) => get(`fragment ${i} in ?strategy_id`, `/api/v1/signals?strategy_id=${encodeURIComponent(f)}`, 422, 'validation_failed')),
-  ...SQL.map((f, i) => get(`SQL fragment ${i} in ?symbol`, `/api/v1/signals?strategy_id=sec1&symbol=${encodeURIComponent(f)}`, 422, 'validation_failed')),
-  ...SQL.map((f, i) => get(`SQL fragment ${i} in ?type (no match, or refused)`, `/api/v1/signals?strategy_id=sec1&type=${encodeURIComponent(f)}`, [200, 422])),
-  ...SQL.map((f, i) => get(`SQL fragment ${i} in ?cursor`, `/api/v1/signals?strategy_id=sec1&cursor=${encodeURIComponent(f)}`, 422, 'validation_failed')),
+  ...SQL.map((f, i) => get(`SQL fragment ${i} in ?symbol`, `/api/v1/signals?strategy_id=${STRATEGY}&symbol=${encodeURIComponent(f)}`, 422, 'validation_failed')),
+  ...SQL.map((f, i) => get(`SQL fragment ${i} in ?type (no match, or refused)`, `/api/v1/signals?strategy_id=${STRATEGY}&type=${encodeURIComponent(f)}`, [200, 422])),
+  ...SQL.map((f, i) => get(`SQL fragment ${i} in ?cursor`, `/api/v1/signals?strategy_id=${STRATEGY}&cursor=${encodeURIComponent(f)}`, 422, 'validation_failed')),
 
   // query abuse
-  get('?limit[]=5', '/api/v1/signals?strategy_id=sec1&limit[]=5', 422, 'validation_failed'),
-  get('?limit given twice', '/api/v1/signals?strategy_id=sec1&limit=5&limit=6', 422, 'validation_failed'),
-  get('?limit of 1e309', '/api/v1/signals?strategy_id=sec1&limit=1e309', 422, 'validation_failed'),
-  get('?limit of 20 digits', '/api/v1/signals?strategy_id=sec1&limit=99999999999999999999', 422, 'validation_failed'),
-  get('?limit negative', '/api/v1/signals?strategy_id=sec1&limit=-1', 422, 'validation_failed'),
-  get('?limit 0x10', '/api/v1/signals?strategy_id=sec1&limit=0x10', 422, 'validation_failed'),
-  get('?after_seq negative', '/api/v1/signals?strategy_id=sec1&after_seq=-5', 422, 'validation_failed'),
-  get('?after_seq of 40 digits', `/api/v1/signals?strategy_id=sec1&after_seq=${'9'.repeat(40)}`, 422, 'validation_failed'),
-  get('?from not a date', '/api/v1/signals?strategy_id=sec1&from=yesterday', 422, 'validation_failed'),
-  get('?strategy_id[]=x', '/api/v1/signals?strategy_id[]=sec1', 422, 'validation_failed'),
-  get('?__proto__[admin]=1', '/api/v1/signals?strategy_id=sec1&__proto__[admin]=1', 422, 'validation_failed'),
+  get('?limit[]=5', `/api/v1/signals?strategy_id=${STRATEGY}&limit[]=5`, 422, 'validation_failed'),
+  get('?limit given twice', `/api/v1/signals?strategy_id=${STRATEGY}&limit=5&limit=6`, 422, 'validation_failed'),
+  get('?limit of 1e309', `/api/v1/signals?strategy_id=${STRATEGY}&limit=1e309`, 422, 'validation_failed'),
+  get('?limit of 20 digits', `/api/v1/signals?strategy_id=${STRATEGY}&limit=99999999999999999999`, 422, 'validation_failed'),
+  get('?limit negative', `/api/v1/signals?strategy_id=${STRATEGY}&limit=-1`, 422, 'validation_failed'),
+  get('?limit 0x10', `/api/v1/signals?strategy_id=${STRATEGY}&limit=0x10`, 422, 'validation_failed'),
+  get('?after_seq negative', `/api/v1/signals?strategy_id=${STRATEGY}&after_seq=-5`, 422, 'validation_failed'),
+  get('?after_seq of 40 digits', `/api/v1/signals?strategy_id=${STRATEGY}&after_seq=${'9'.repeat(40)}`, 422, 'validation_failed'),
+  get('?from not a date', `/api/v1/signals?strategy_id=${STRATEGY}&from=yesterday`, 422, 'validation_failed'),
+  get('?strategy_id[]=x', `/api/v1/signals?strategy_id[]=${STRATEGY}`, 422, 'validation_failed'),
+  get('?__proto__[admin]=1', `/api/v1/signals?strategy_id=${STRATEGY}&__proto__[admin]=1`, 422, 'validation_failed'),
   get('an 8 KB query string', `/api/v1/signals?strategy_id=${'a'.repeat(8000)}`, 422, 'validation_failed'),
-  get('?limit with a NUL byte', '/api/v1/signals?strategy_id=sec1&limit=5%00', 422, 'validation_failed'),
-  get('stats over a reversed range', '/api/v1/stats?strategy_id=sec1&from=2026-02-01&to=2026-01-01', 422, 'validation_failed'),
+  get('?limit with a NUL byte', `/api/v1/signals?strategy_id=${STRATEGY}&limit=5%00`, 422, 'validation_failed'),
+  get('stats over a reversed range', `/api/v1/stats?strategy_id=${STRATEGY}&from=2026-02-01&to=2026-01-01`, 422, 'validation_failed'),
 
   // path traversal and odd ids
   get('strategy id ..%2F..%2Fetc%2Fpasswd', '/api/v1/strategies/..%2F..%2Fetc%2Fpasswd', 404, 'not_found'),
   get('strategy id %2e%2e', '/api/v1/strategies/%2e%2e', 404, 'route_not_found'),
-  get('strategy id with a NUL', '/api/v1/strategies/sec1%00', 404, 'not_found'),
+  get('strategy id with a NUL', `/api/v1/strategies/${STRATEGY}%00`, 404, 'not_found'),
   get('strategy id of 5000 characters', `/api/v1/strategies/${'a'.repeat(5000)}`, 404, 'not_found'),
   get('user id 1;DROP', '/api/v1/users/1;DROP', 404, 'not_found', { as: 'admin' }),
   get('user id -1', '/api/v1/users/-1', 404, 'not_found', { as: 'admin' }),
@@ -181,9 +187,15 @@ beforeAll(async () => {
   port = hub.ports.http
   publisher = await hub.user('sec-publisher', 'publisher')
   admin = await hub.user('sec-admin', 'admin')
-  await hub.strategy('sec1', publisher)
+  await hub.strategy(STRATEGY, publisher)
 }, 60000)
 afterAll(() => hub.shutdown())
+
+/** The stored signals, read on the test's own connection. */
+const signals = {
+  count: () => hub.database().models.Signal.count(),
+  findOne: (options: FindOptions<Signal>) => hub.database().models.Signal.findOne(options)
+}
 
 describe('REST hostile input', () => {
   test('the table holds at least 100 cases', () => {
@@ -191,7 +203,7 @@ describe('REST hostile input', () => {
   })
 
   const run = async (c: Case): Promise<void> => {
-    const before = await hub.core.db.models.Signal.count()
+    const before = await signals.count()
     let status: number
     let body: string
     if (c.raw !== undefined) {
@@ -218,16 +230,16 @@ describe('REST hostile input', () => {
     if (c.code !== undefined) expect(problemCode(body)).toBe(c.code)
     if (status === 200) expect(JSON.parse(body)).toEqual({ data: [], next_cursor: null })
     expect(body).not.toMatch(/SQLITE|ER_|Sequelize|at .*\.[jt]s:\d+/)
-    const after = await hub.core.db.models.Signal.count()
+    const after = await signals.count()
     if (c.inert === undefined) {
       expect(after).toBe(before)
       return
     }
     expect(after).toBe(before + 1)
-    const stored = await hub.core.db.models.Signal.findOne({ order: [['id', 'DESC']] })
+    const stored = await signals.findOne({ order: [['id', 'DESC']] })
     const value = c.inert.field === 'payload' ? JSON.parse(String(stored?.payload)) : stored?.[c.inert.field]
     expect(value).toEqual(c.inert.value)
-    const history = await fetch(`http://127.0.0.1:${port}/api/v1/signals?strategy_id=sec1&after_seq=${Number(stored?.seq) - 1}`, { headers: { authorization: `Bearer ${publisher.key}` } })
+    const history = await fetch(`http://127.0.0.1:${port}/api/v1/signals?strategy_id=${STRATEGY}&after_seq=${Number(stored?.seq) - 1}`, { headers: { authorization: `Bearer ${publisher.key}` } })
     expect(history.headers.get('content-type')).toMatch(/^application\/json/)
     const listed = (await history.json() as { data: Array<Record<string, unknown>> }).data[0]
     expect(listed[c.inert.field]).toEqual(c.inert.value)
@@ -236,28 +248,38 @@ describe('REST hostile input', () => {
   test.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => run(c))
 
   test('a body that stops short of its Content-Length (the client goes away) stores nothing and is logged as 499', async () => {
-    const before = await hub.core.db.models.Signal.count()
+    const before = await signals.count()
     const body = JSON.stringify(valid)
+    const requestId = uniqueId('short-body-')
     const socket = connectTcp(port, '127.0.0.1')
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
-    socket.write(`POST /api/v1/signals HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${publisher.key}\r\nContent-Type: application/json\r\nContent-Length: ${body.length + 40}\r\n\r\n${body}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
     const gone = new Promise((resolve) => socket.once('close', resolve))
+    const head = `POST /api/v1/signals HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${requestId}\r\nAuthorization: Bearer ${publisher.key}\r\nContent-Type: application/json\r\nContent-Length: ${body.length + 40}\r\n\r\n`
+    await new Promise<void>((resolve, reject) => socket.write(`${head}${body}`, (err) => err ? reject(err) : resolve()))
     socket.destroy()
     await gone
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    await hub.core.audit.flush()
-    expect(await hub.core.db.models.Signal.count()).toBe(before)
-    const row = await hub.core.db.models.AuditLog.findOne({ where: { action: 'http.request', resource: 'POST /api/v1/signals' }, order: [['id', 'DESC']] })
-    expect(JSON.parse(row?.detail ?? '{}')).toMatchObject({ status: 499 })
+    // the request's access entry is written when the server gives up on it: after that nothing more can be stored
+    const [entry] = await waitFor(async () => {
+      const found = (await hub.audit({ action: 'http.request' })).filter((a) => a.request_id === requestId)
+      return found.length > 0 ? found : undefined
+    })
+    expect(entry).toMatchObject({ resource: 'POST /api/v1/signals', detail: expect.objectContaining({ status: 499 }) })
+    expect(await signals.count()).toBe(before)
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200)
   })
 
-  test('afterwards: /healthz answers, the tables are intact, a valid MQTT login works', async () => {
+  test('after SQL fragments in every field: /healthz answers, the tables are intact, a valid MQTT login works', async () => {
+    const users = await hub.database().models.User.count()
+    const keys = await hub.database().models.ApiKey.count()
+    for (const fragment of SQL) {
+      for (const patch of [{ symbol: fragment }, { description: fragment }, { type: fragment }, { strategy_id: fragment }]) {
+        expect((await fetch(`http://127.0.0.1:${port}/api/v1/signals`, { method: 'POST', headers: { authorization: `Bearer ${publisher.key}`, 'content-type': 'application/json' }, body: JSON.stringify(signal(patch)) })).status).toBeLessThan(500)
+      }
+    }
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200)
-    expect(await hub.core.db.models.ApiKey.count()).toBeGreaterThanOrEqual(2)
-    expect(await hub.core.db.models.User.count()).toBeGreaterThanOrEqual(2)
-    const client = mqtt.connect(hub.mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, username: 'u', password: publisher.key, clientId: 'rest-hostile-after' })
+    expect(await hub.database().models.User.count()).toBe(users)
+    expect(await hub.database().models.ApiKey.count()).toBe(keys)
+    const client = mqtt.connect(hub.mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, username: 'u', password: publisher.key, clientId: uniqueId('rest-hostile-after-') })
     try {
       await new Promise<void>((resolve, reject) => {
         client.once('connect', () => resolve())

@@ -1,10 +1,14 @@
-import { call, startBridge, type BridgeUser, type TestBridge } from './harness'
+import { cliContext } from '../../../core/action-context'
+import { startBridge, type TestBridge } from '../../helpers/bridge'
+import type { TestUser } from '../../helpers/fixtures'
+import { call } from '../../helpers/http'
 
 describe('authentication', () => {
   let bridge: TestBridge
-  let user: BridgeUser
+  let user: TestUser
   beforeAll(async () => {
-    bridge = await startBridge()
+    // the lock-out has its own suite below; here every refusal must stay a 401
+    bridge = await startBridge({ AUTH_FAIL_LIMIT: '1000' })
     user = await bridge.user('alice', 'publisher')
   })
   afterAll(async () => { await bridge.shutdown() })
@@ -48,21 +52,20 @@ describe('authentication', () => {
   test('a revoked key → 401 key_revoked at once (even if cached)', async () => {
     const victim = await bridge.user('revoked', 'subscriber')
     expect((await call(bridge, 'GET', '/api/v1/signals', { key: victim.key })).status).toBe(200)
-    await bridge.core.keys.revoke(victim.keyId)
+    await bridge.core.apiKeys.revoke(cliContext(), victim.keyId)
     expectProblem(await call(bridge, 'GET', '/api/v1/signals', { key: victim.key }), 401, 'key_revoked')
   })
 
   test('an expired key → 401 key_expired', async () => {
     const victim = await bridge.user('expired', 'subscriber')
-    await bridge.core.db.models.ApiKey.update({ expires_at: new Date(Date.now() - 1000) }, { where: { id: victim.keyId } })
+    await bridge.database().models.ApiKey.update({ expires_at: new Date(Date.now() - 1000) }, { where: { id: victim.keyId } })
     expectProblem(await call(bridge, 'GET', '/api/v1/signals', { key: victim.key }), 401, 'key_expired')
   })
 
   test('a disabled user → 403 user_disabled', async () => {
     const victim = await bridge.user('disabled', 'subscriber')
     expect((await call(bridge, 'GET', '/api/v1/signals', { key: victim.key })).status).toBe(200)
-    await bridge.core.db.models.User.update({ status: 'disabled' }, { where: { id: victim.id } })
-    bridge.core.bus.announce({ kind: 'user', userId: victim.id })
+    await bridge.core.users.update(cliContext(), victim.id, { status: 'disabled' })
     expectProblem(await call(bridge, 'GET', '/api/v1/signals', { key: victim.key }), 403, 'user_disabled')
   })
 
@@ -75,6 +78,7 @@ describe('authentication', () => {
   })
 
   test('auth failures are counted in signalhub_auth_failures_total{door="rest"}', async () => {
+    expect((await call(bridge, 'GET', '/api/v1/signals', { key: 'shk_counted_0000' })).status).toBe(401)
     const metrics = await (await fetch(`${bridge.baseUrl}/metrics`)).text()
     expect(metrics).toMatch(/signalhub_auth_failures_total\{door="rest",code="unauthenticated"\} [1-9]/)
   })

@@ -1,4 +1,5 @@
-import { call, startBridge, storedSignals, type TestBridge } from './harness'
+import { startBridge, type TestBridge } from '../../helpers/bridge'
+import { call } from '../../helpers/http'
 
 let bridge: TestBridge
 afterAll(async () => { await bridge.shutdown() })
@@ -21,7 +22,7 @@ test('an Idempotency-Key holds across a restart on the same database', async () 
   expect(again.headers.get('idempotent-replayed')).toBe('true')
   expect(again.body).toEqual(first.body)
   expect(bridge.published).toHaveLength(0)
-  expect(await storedSignals(bridge)).toBe(1)
+  expect(await bridge.database().models.Signal.count()).toBe(1)
   const conflict = await call(bridge, 'POST', '/api/v1/signals', { key: publisher.key, body: { signals: [{ ...body.signals[0], type: 'buy' }] }, headers })
   expect(conflict.status).toBe(409)
 })

@@ -1,8 +1,9 @@
-import { startBridge, storedSignals, type BridgeUser, type TestBridge } from './harness'
+import { startBridge, type TestBridge } from '../../helpers/bridge'
+import type { TestUser } from '../../helpers/fixtures'
 
 let bridge: TestBridge
-let publisher: BridgeUser
-let subscriber: BridgeUser
+let publisher: TestUser
+let subscriber: TestUser
 
 const valid = { strategy_id: 's1', symbol: 'BTC', type: 'buy', execute_date: '2026-01-01T09:30:00+08:00' }
 const item = (patch: Record<string, unknown>): Record<string, unknown> => ({ ...valid, ...patch })
@@ -118,7 +119,7 @@ test.each(CASES.map((c) => [c.name, c] as const))('%s → refused, nothing store
   else if (c.body !== undefined) body = JSON.stringify(c.body)
   const contentType = c.contentType === undefined ? 'application/json' : c.contentType
   if (contentType !== null) headers['content-type'] = contentType
-  const before = await storedSignals(bridge)
+  const before = await bridge.database().models.Signal.count()
   const published = bridge.published.length
   const res = await fetch(`${bridge.baseUrl}${c.path ?? '/api/v1/signals'}`, { method: c.method ?? 'POST', headers, body })
   const problem = await res.json() as { code: string, status: number, issues?: Array<{ path: string }>, request_id: string }
@@ -127,6 +128,6 @@ test.each(CASES.map((c) => [c.name, c] as const))('%s → refused, nothing store
   expect(problem.status).toBe(c.status)
   expect(problem.request_id).toBe(res.headers.get('x-request-id'))
   if (c.issuePath !== undefined) expect(problem.issues?.map((i) => i.path)).toContain(c.issuePath)
-  expect(await storedSignals(bridge)).toBe(before)
+  expect(await bridge.database().models.Signal.count()).toBe(before)
   expect(bridge.published.length).toBe(published)
 })

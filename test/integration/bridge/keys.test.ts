@@ -1,5 +1,7 @@
 import mqtt from 'mqtt'
+import { uniqueId } from '../../helpers/fixtures'
 import { startTestHub, type TestHub, type TestUser } from '../../helpers/hub'
+import { within } from '../../helpers/wait'
 
 describe('REST keys and client bindings', () => {
   let hub: TestHub
@@ -69,7 +71,7 @@ describe('REST keys and client bindings', () => {
   })
 
   test('client bindings: listed by their user, released by an admin only', async () => {
-    await hub.core.db.models.ClientBinding.create({ client_id: 'sub-device', user_id: sub.id, last_seen_at: new Date() })
+    expect(await hub.core.clientBindings.claim('sub-device', sub.id)).toBe(true)
     const list = await call('GET', '/users/me/client-bindings', sub.key)
     expect(list.body.data.map((b: { client_id: string }) => b.client_id)).toEqual(['sub-device'])
     expect((await call('GET', `/users/${sub.id}/client-bindings`, other.key)).status).toBe(403)
@@ -80,11 +82,11 @@ describe('REST keys and client bindings', () => {
 
   test('revoking a key over REST closes its open MQTT session within 5 s', async () => {
     const issued = (await call('POST', '/users/me/keys', other.key, {})).body
-    const client = await mqtt.connectAsync(hub.mqttUrl, { username: 'other', password: issued.key, clientId: `other-${issued.id}`, reconnectPeriod: 0 })
+    const client = await mqtt.connectAsync(hub.mqttUrl, { username: 'other', password: issued.key, clientId: uniqueId('other-'), reconnectPeriod: 0 })
     try {
       const closed = new Promise<void>((resolve) => client.once('close', () => resolve()))
       expect((await call('POST', `/keys/${issued.id}/revoke`, other.key)).status).toBe(200)
-      await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('session still open after 5 s')), 5000))])
+      await within(closed, 5000, 'the revoked key\'s MQTT session closing')
     } finally {
       client.end(true)
     }

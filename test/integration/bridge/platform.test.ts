@@ -1,7 +1,12 @@
-import { call, startBridge, type BridgeUser, type TestBridge } from './harness'
+import { startBridge, type TestBridge } from '../../helpers/bridge'
+import type { TestUser } from '../../helpers/fixtures'
+import { call } from '../../helpers/http'
+import { freshDatabase } from '../../helpers/node'
+import { testMysql } from '../../helpers/services'
+import { TcpProxy } from '../../helpers/tcp-proxy'
 
 let bridge: TestBridge
-let user: BridgeUser
+let user: TestUser
 beforeAll(async () => {
   bridge = await startBridge({ CORS_ORIGINS: 'https://console.example' })
   user = await bridge.user('alice', 'publisher')
@@ -21,19 +26,22 @@ describe('probes', () => {
     if (process.env.REDIS_URL !== undefined) expect(r.body.checks.redis).toBe('up')
   })
 
-  test('/readyz answers 503 when the database is down', async () => {
-    const down = await startBridge()
-    await down.core.db.close()
-    const r = await call(down, 'GET', '/readyz')
-    expect(r.status).toBe(503)
-    expect(r.body).toMatchObject({ status: 'unavailable', checks: { database: 'down' } })
-    down.http.close()
-    down.server.closeAllConnections()
-    await new Promise((resolve) => down.server.close(resolve))
-    await down.core.audit.stop().catch(() => undefined)
-    await down.core.redis?.quit().catch(() => undefined)
-    await down.core.close().catch(() => undefined)
-    await down.scratch.drop()
+  testMysql('/readyz answers 503 when the database cannot be reached', async () => {
+    const scratch = await freshDatabase()
+    const base = new URL(scratch.url)
+    const proxy = await TcpProxy.start(base.hostname, Number(base.port || 3306))
+    const down = await startBridge({ DATABASE_URL: proxy.route(scratch.url) }, scratch)
+    try {
+      expect((await call(down, 'GET', '/readyz')).status).toBe(200)
+      proxy.cut('refuse')
+      const r = await call(down, 'GET', '/readyz')
+      expect(r.status).toBe(503)
+      expect(r.body).toMatchObject({ status: 'unavailable', checks: { database: 'down' } })
+    } finally {
+      proxy.restore()
+      await down.shutdown()
+      await proxy.close()
+    }
   })
 
   test('/metrics is Prometheus text with a latency histogram per route template', async () => {
@@ -132,14 +140,9 @@ describe('request handling', () => {
   test('every API request is audited with user, method, route, status, ip, request id and latency', async () => {
     const r = await call(bridge, 'GET', '/api/v1/signals', { key: user.key, headers: { 'x-request-id': 'audit-me-1' } })
     expect(r.status).toBe(200)
-    await bridge.core.audit.flush()
-    const row = await bridge.core.db.models.AuditLog.findOne({ where: { request_id: 'audit-me-1', action: 'http.request' } })
-    expect(row).not.toBeNull()
-    expect(row?.user_id).toBe(user.id)
-    expect(row?.result).toBe('ok')
-    expect(row?.resource).toBe('GET /api/v1/signals')
-    expect(row?.ip).toMatch(/127\.0\.0\.1/)
-    expect(JSON.parse(row?.detail ?? '{}')).toMatchObject({ method: 'GET', route: '/api/v1/signals', status: 200, latency_ms: expect.any(Number) })
+    const [row] = (await bridge.audit({ action: 'http.request' })).filter((a) => a.request_id === 'audit-me-1')
+    expect(row).toMatchObject({ user_id: user.id, result: 'ok', resource: 'GET /api/v1/signals', ip: expect.stringMatching(/127\.0\.0\.1/) })
+    expect(row.detail).toMatchObject({ method: 'GET', route: '/api/v1/signals', status: 200, latency_ms: expect.any(Number) })
   })
 
   test('the audited path is the whole path without the query, at any depth of router', async () => {
@@ -148,11 +151,10 @@ describe('request handling', () => {
     expect(r.status).toBe(200)
     const bad = await call(bridge, 'GET', '/api/v1/strategies/audited-path?y=2', { key: 'sh_not_a_key', headers: { 'x-request-id': 'audit-path-2' } })
     expect(bad.status).toBe(401)
-    await bridge.core.audit.flush()
-    const row = await bridge.core.db.models.AuditLog.findOne({ where: { request_id: 'audit-path-1', action: 'http.request' } })
-    expect(JSON.parse(row?.detail ?? '{}')).toMatchObject({ route: '/api/v1/strategies/:id', path: '/api/v1/strategies/audited-path' })
-    const refusal = await bridge.core.db.models.AuditLog.findOne({ where: { request_id: 'audit-path-2', action: 'http.auth' } })
-    expect(refusal?.resource).toBe('GET /api/v1/strategies/audited-path')
+    const [row] = (await bridge.audit({ action: 'http.request' })).filter((a) => a.request_id === 'audit-path-1')
+    expect(row.detail).toMatchObject({ route: '/api/v1/strategies/:id', path: '/api/v1/strategies/audited-path' })
+    const [refusal] = (await bridge.audit({ action: 'http.auth' })).filter((a) => a.request_id === 'audit-path-2')
+    expect(refusal.resource).toBe('GET /api/v1/strategies/audited-path')
   })
 
   test('a signal ingest is one audit row: the operation, with the request\'s method, route, status and latency', async () => {
@@ -163,29 +165,24 @@ describe('request handling', () => {
     const other = await bridge.user('mallory', 'publisher')
     const refused = await call(bridge, 'POST', '/api/v1/signals', { key: other.key, body, headers: { 'x-request-id': 'audit-ingest-2' } })
     expect(refused.status).toBe(403)
-    await bridge.core.audit.flush()
-    const rows = await bridge.core.db.models.AuditLog.findAll({ where: { request_id: ['audit-ingest-1', 'audit-ingest-2'] }, order: [['id', 'ASC']] })
+    const rows = (await bridge.audit()).filter((a) => a.request_id === 'audit-ingest-1' || a.request_id === 'audit-ingest-2').reverse()
     expect(rows.map((r) => [r.request_id, r.action, r.result, r.resource])).toEqual([
       ['audit-ingest-1', 'signal.ingest', 'ok', 'strategy/audited-one'],
       ['audit-ingest-2', 'signal.ingest', 'denied', 'strategy/audited-one']
     ])
     expect(rows[0].user_id).toBe(user.id)
     expect(rows[0].ip).toMatch(/127\.0\.0\.1/)
-    expect(JSON.parse(rows[0].detail ?? '{}')).toEqual({
+    expect(rows[0].detail).toEqual({
       source: 'rest', count: 1, seqs: [1], method: 'POST', route: '/api/v1/signals', path: '/api/v1/signals', status: 201, latency_ms: expect.any(Number)
     })
-    expect(JSON.parse(rows[1].detail ?? '{}')).toMatchObject({ code: 'forbidden', method: 'POST', status: 403 })
+    expect(rows[1].detail).toMatchObject({ code: 'forbidden', method: 'POST', status: 403 })
   })
 
   test('refused requests are audited as denied, with the route template even when a handler threw', async () => {
     await call(bridge, 'GET', '/api/v1/signals?limit=0', { key: user.key, headers: { 'x-request-id': 'audit-me-2' } })
     await call(bridge, 'GET', '/api/v1/signals', { headers: { 'x-request-id': 'audit-me-3' } })
-    await bridge.core.audit.flush()
-    const invalid = await bridge.core.db.models.AuditLog.findOne({ where: { request_id: 'audit-me-2', action: 'http.request' } })
-    expect(invalid?.result).toBe('failed')
-    expect(invalid?.resource).toBe('GET /api/v1/signals')
-    const anonymous = await bridge.core.db.models.AuditLog.findOne({ where: { request_id: 'audit-me-3', action: 'http.request' } })
-    expect(anonymous?.result).toBe('denied')
-    expect(anonymous?.user_id).toBeNull()
+    const requests = await bridge.audit({ action: 'http.request' })
+    expect(requests.find((a) => a.request_id === 'audit-me-2')).toMatchObject({ result: 'failed', resource: 'GET /api/v1/signals' })
+    expect(requests.find((a) => a.request_id === 'audit-me-3')).toMatchObject({ result: 'denied', user_id: null })
   })
 })

@@ -1,45 +1,43 @@
-import mqtt from 'mqtt'
+import { uniqueId } from '../../helpers/fixtures'
+import { call } from '../../helpers/http'
 import { startTestHub, type TestHub } from '../../helpers/hub'
+import { Inbox, subscribe, TestClients } from '../../helpers/mqtt-clients'
 
 let hub: TestHub
+const clients = new TestClients()
 beforeAll(async () => { hub = await startTestHub() })
+afterEach(() => clients.endAll())
 afterAll(async () => { await hub.shutdown() })
 
 test('REST POST → an entitled MQTT subscriber receives the canonical signal with its seq; an unentitled one nothing', async () => {
   const publisher = await hub.user('pub', 'publisher')
   const reader = await hub.user('reader', 'subscriber')
   const outsider = await hub.user('outsider', 'subscriber')
-  await hub.strategy('e2e', publisher)
-  await hub.subscribe(reader, 'e2e')
+  const strategy = uniqueId('e2e')
+  const open = uniqueId('open')
+  await hub.strategy(strategy, publisher)
+  await hub.strategy(open, publisher)
+  await hub.subscribe(reader, strategy)
+  await hub.subscribe(outsider, open)
 
-  const entitled = await mqtt.connectAsync(hub.mqttUrl, { username: 'reader', password: reader.key, clientId: 'reader-1', protocolVersion: 4 })
-  const unentitled = await mqtt.connectAsync(hub.mqttUrl, { username: 'outsider', password: outsider.key, clientId: 'outsider-1', protocolVersion: 4 })
-  try {
-    const granted = await entitled.subscribeAsync('strategy/e2e/BTC', { qos: 1 })
-    expect(granted[0].qos).toBe(1)
-    await expect(unentitled.subscribeAsync('strategy/e2e/BTC', { qos: 1 })).rejects.toThrow(/Subscribe error/)
-    const seen: string[] = []
-    unentitled.on('message', (_topic, payload) => seen.push(payload.toString()))
-    const received = new Promise<{ topic: string, payload: string }>((resolve) => {
-      entitled.on('message', (topic, payload) => resolve({ topic, payload: payload.toString() }))
-    })
+  const entitled = await clients.connect(hub.mqttUrl, { username: 'reader', password: reader.key })
+  const unentitled = await clients.connect(hub.mqttUrl, { username: 'outsider', password: outsider.key })
+  const received = new Inbox(entitled)
+  const seen = new Inbox(unentitled)
+  expect(await subscribe(entitled, [`strategy/${strategy}/BTC`])).toEqual([1])
+  expect(await subscribe(unentitled, [`strategy/${strategy}/BTC`, `strategy/${open}/BTC`])).toEqual([128, 1])
 
-    const res = await fetch(`${hub.baseUrl}/api/v1/signals`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${publisher.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ strategy_id: 'e2e', symbol: 'BTC', type: 'buy', execute_date: '2026-07-01T09:30:00+08:00' })
-    })
-    expect(res.status).toBe(201)
-    const stored = await res.json() as { seq: number }
-    const message = await received
-    expect(message.topic).toBe('strategy/e2e/BTC')
-    expect(JSON.parse(message.payload)).toEqual(stored)
-    expect(Object.keys(JSON.parse(message.payload))).toEqual(['id', 'seq', 'strategy_id', 'symbol', 'type', 'execute_date', 'description', 'payload', 'publisher', 'created_at'])
-    await new Promise((r) => setTimeout(r, 200))
-    expect(seen).toHaveLength(0)
-    const metrics = await (await fetch(`${hub.baseUrl}/metrics`)).text()
-    expect(metrics).toMatch(/^signalhub_mqtt_deliveries_total [1-9]\d*$/m)
-  } finally {
-    await Promise.all([entitled.endAsync(), unentitled.endAsync()])
-  }
+  const res = await call(hub, 'POST', '/api/v1/signals', { key: publisher.key, body: { strategy_id: strategy, symbol: 'BTC', type: 'buy', execute_date: '2026-07-01T09:30:00+08:00' } })
+  expect(res.status).toBe(201)
+  const message = await received.next(`strategy/${strategy}/BTC`)
+  expect(message.json()).toEqual(res.body)
+  expect(Object.keys(message.json())).toEqual(['id', 'seq', 'strategy_id', 'symbol', 'type', 'execute_date', 'description', 'payload', 'publisher', 'created_at'])
+
+  // a later signal the outsider may read: the first one would have reached it before this one
+  expect((await call(hub, 'POST', '/api/v1/signals', { key: publisher.key, body: { strategy_id: open, symbol: 'BTC', type: 'sell', execute_date: '2026-07-01T09:31:00+08:00' } })).status).toBe(201)
+  await seen.next(`strategy/${open}/BTC`)
+  expect(seen.messages).toEqual([])
+
+  const metrics = await (await fetch(`${hub.baseUrl}/metrics`)).text()
+  expect(metrics).toMatch(/^signalhub_mqtt_deliveries_total [1-9]\d*$/m)
 })

@@ -1,9 +1,11 @@
-import { call, startBridge, storedSignals, type BridgeUser, type TestBridge } from './harness'
+import { startBridge, type TestBridge } from '../../helpers/bridge'
+import type { TestUser } from '../../helpers/fixtures'
+import { call } from '../../helpers/http'
 
 let bridge: TestBridge
-let publisher: BridgeUser
-let other: BridgeUser
-let subscriber: BridgeUser
+let publisher: TestUser
+let other: TestUser
+let subscriber: TestUser
 
 const valid = { strategy_id: 's1', symbol: 'BTC', type: 'buy', execute_date: '2026-01-01T09:30:00' }
 const signals = (n: number, extra: Record<string, unknown> = {}): unknown[] => Array.from({ length: n }, (_, i) => ({ ...valid, symbol: `S${i}`, ...extra }))
@@ -47,7 +49,7 @@ describe('POST /api/v1/signals', () => {
 
 describe('batch all or nothing', () => {
   test('one bad item → 422 naming its path; nothing stored or published', async () => {
-    const before = await storedSignals(bridge)
+    const before = await bridge.database().models.Signal.count()
     const sent = bridge.published.length
     const batch = signals(5)
     batch[3] = { ...valid, symbol: 'BAD/SYMBOL' }
@@ -55,15 +57,15 @@ describe('batch all or nothing', () => {
     expect(r.status).toBe(422)
     expect(r.body.code).toBe('validation_failed')
     expect(r.body.issues).toEqual([expect.objectContaining({ path: 'signals.3.symbol' })])
-    expect(await storedSignals(bridge)).toBe(before)
+    expect(await bridge.database().models.Signal.count()).toBe(before)
     expect(bridge.published.length).toBe(sent)
   })
 
   test('one item on another owner\'s strategy → 403; nothing stored', async () => {
-    const before = await storedSignals(bridge)
+    const before = await bridge.database().models.Signal.count()
     const r = await call(bridge, 'POST', '/api/v1/signals', { key: publisher.key, body: { signals: [valid, { ...valid, strategy_id: 's2' }] } })
     expect(r.status).toBe(403)
-    expect(await storedSignals(bridge)).toBe(before)
+    expect(await bridge.database().models.Signal.count()).toBe(before)
   })
 
   test('1000 items are accepted in one transaction', async () => {
@@ -78,7 +80,7 @@ describe('idempotency', () => {
     const headers = { 'idempotency-key': 'order-42' }
     const first = await call(bridge, 'POST', '/api/v1/signals', { key: publisher.key, body: valid, headers })
     const sent = bridge.published.length
-    const before = await storedSignals(bridge)
+    const before = await bridge.database().models.Signal.count()
     const again = await call(bridge, 'POST', '/api/v1/signals', { key: publisher.key, body: valid, headers })
     expect(first.status).toBe(201)
     expect(again.status).toBe(201)
@@ -86,7 +88,7 @@ describe('idempotency', () => {
     expect(first.headers.get('idempotent-replayed')).toBeNull()
     expect(again.body).toEqual(first.body)
     expect(bridge.published.length).toBe(sent)
-    expect(await storedSignals(bridge)).toBe(before)
+    expect(await bridge.database().models.Signal.count()).toBe(before)
   })
 
   test('the same key with a different body → 409 idempotency_conflict', async () => {

@@ -15,15 +15,16 @@ describe('REST /api/v1/strategies', () => {
     pub = await hub.user('pub', 'publisher')
     pub2 = await hub.user('pub2', 'publisher')
     sub = await hub.user('sub', 'subscriber')
+    await hub.strategy('trend.v1', pub)
   })
   afterAll(async () => hub.shutdown())
 
   test('a publisher creates its own strategy (201) and may publish to it at once', async () => {
-    const created = await call('POST', '/strategies', pub.key, { id: 'trend.v1', name: 'Trend', description: 'follows trends' })
+    const created = await call('POST', '/strategies', pub.key, { id: 'fresh.v1', name: 'Fresh', description: 'follows trends' })
     expect(created.status).toBe(201)
-    expect(created.body).toMatchObject({ id: 'trend.v1', owner_id: pub.id, visibility: 'public', last_seq: 0 })
-    expect(hub.core.policy.current.can(pub.principal, 'publish', 'strategy/trend.v1/BTC')).toBe(true)
-    expect((await call('GET', '/strategies/trend.v1', sub.key)).status).toBe(200)
+    expect(created.body).toMatchObject({ id: 'fresh.v1', owner_id: pub.id, visibility: 'public', last_seq: 0 })
+    expect(hub.core.policy.current.can(pub.principal, 'publish', 'strategy/fresh.v1/BTC')).toBe(true)
+    expect((await call('GET', '/strategies/fresh.v1', sub.key)).status).toBe(200)
   })
 
   test('creating for another owner is 403 for a publisher, 201 for an admin; a subscriber may not create', async () => {
@@ -64,7 +65,7 @@ describe('REST /api/v1/strategies', () => {
 
   test('DELETE: 409 with signals unless force=true, then 204; others 403; no key 401', async () => {
     await call('POST', '/strategies', pub.key, { id: 'doomed', name: 'd' })
-    await hub.core.db.models.Signal.create({ strategy_id: 'doomed', seq: 1, symbol: 'X', type: 'buy', execute_date: new Date(), description: '', payload: null, publisher_id: pub.id, idempotency_key: null, created_at: new Date() })
+    expect((await call('POST', '/signals', pub.key, { strategy_id: 'doomed', symbol: 'X', type: 'buy', execute_date: '2026-11-21T09:30:00+08:00' })).status).toBe(201)
     expect((await call('DELETE', '/strategies/doomed', pub2.key)).status).toBe(403)
     expect((await call('DELETE', '/strategies/doomed', null)).status).toBe(401)
     expect((await call('DELETE', '/strategies/doomed', pub.key)).status).toBe(409)

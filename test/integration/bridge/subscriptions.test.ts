@@ -40,10 +40,11 @@ describe('REST /api/v1/subscriptions', () => {
   })
 
   test('list: self only, admin by user_id; other user\'s list is 403', async () => {
-    const mine = await call('GET', '/subscriptions', sub.key)
-    expect(mine.body.data.every((s: { user_id: number }) => s.user_id === sub.id)).toBe(true)
-    expect((await call('GET', `/subscriptions?user_id=${sub2.id}`, sub.key)).status).toBe(403)
-    expect((await call('GET', `/subscriptions?user_id=${sub2.id}`, admin.key)).body.data).toHaveLength(1)
+    const listed = await hub.user('listed', 'subscriber')
+    await hub.subscribe(listed, 'open')
+    expect((await call('GET', '/subscriptions', listed.key)).body.data).toMatchObject([{ user_id: listed.id, strategy_id: 'open' }])
+    expect((await call('GET', `/subscriptions?user_id=${listed.id}`, sub.key)).status).toBe(403)
+    expect((await call('GET', `/subscriptions?user_id=${listed.id}`, admin.key)).body.data).toMatchObject([{ user_id: listed.id, strategy_id: 'open' }])
     expect((await call('GET', '/subscriptions?user_id=abc', admin.key)).status).toBe(422)
   })
 

@@ -1,8 +1,9 @@
-import { Inbox, publish, signalBody, startBrokerNode, subscribe, TestClients, uniqueId, type BrokerNode } from './helpers'
-import type { TestUser } from '../../helpers/hub'
+import { uniqueId, type TestUser } from '../../helpers/fixtures'
+import { startTestHub, type TestHub } from '../../helpers/hub'
+import { Inbox, publish, signalBody, subscribe, TestClients } from '../../helpers/mqtt-clients'
 
 describe('mqtt acl', () => {
-  let node: BrokerNode
+  let node: TestHub
   const clients = new TestClients()
   let owner: TestUser
   let rival: TestUser
@@ -13,7 +14,7 @@ describe('mqtt acl', () => {
   let limited: string
 
   beforeAll(async () => {
-    node = await startBrokerNode()
+    node = await startTestHub()
     owner = await node.user('owner', 'publisher')
     rival = await node.user('rival', 'publisher')
     reader = await node.user('reader')
@@ -79,7 +80,7 @@ describe('mqtt acl', () => {
     await publish(legit, `strategy/${other}/AAPL`, signalBody({ description: 'legit' }))
     expect((await inbox.next(`strategy/${other}/AAPL`)).json()).toMatchObject({ description: 'legit', seq: 1 })
     expect(inbox.count(`strategy/${other}/AAPL`)).toBe(0)
-    expect(await node.core.db.models.Signal.count({ where: { strategy_id: other } })).toBe(1)
+    expect(await node.database().models.Signal.count({ where: { strategy_id: other } })).toBe(1)
   })
 
   test('a publish outside strategy/ follows the policy: to $SYS it is refused with a notice, the connection stays', async () => {

@@ -1,16 +1,18 @@
-import { Inbox, publish, signalBody, startBrokerNode, subscribe, TestClients, uniqueId, type BrokerNode } from './helpers'
+import { uniqueId } from '../../helpers/fixtures'
+import { startTestHub, type TestHub } from '../../helpers/hub'
+import { Inbox, publish, signalBody, subscribe, TestClients } from '../../helpers/mqtt-clients'
 
 describe('mqtt sessions', () => {
-  let node: BrokerNode
+  let node: TestHub
   const clients = new TestClients()
 
-  beforeAll(async () => { node = await startBrokerNode() })
+  beforeAll(async () => { node = await startTestHub() })
   afterEach(() => clients.endAll())
   afterAll(() => node.shutdown())
 
   test('a persistent QoS 1 session receives on reconnect what was published while it was offline', async () => {
-    const owner = await node.user('owner', 'publisher')
-    const reader = await node.user('reader')
+    const owner = await node.user(uniqueId('owner'), 'publisher')
+    const reader = await node.user(uniqueId('reader'))
     const strategy = uniqueId('sess')
     await node.strategy(strategy, owner)
     await node.subscribe(reader, strategy)
@@ -19,7 +21,7 @@ describe('mqtt sessions', () => {
     await subscribe(first, [`strategy/${strategy}/#`])
     await new Promise<void>((resolve) => first.end(false, {}, () => resolve()))
 
-    const publisher = await clients.connect(node.mqttUrl, { password: owner.key, clientId: uniqueId('pub-') })
+    const publisher = await clients.connect(node.mqttUrl, { password: owner.key })
     await publish(publisher, `strategy/${strategy}/AAPL`, signalBody({ description: 'missed 1' }))
     await publish(publisher, `strategy/${strategy}/TSLA`, signalBody({ description: 'missed 2' }))
 
@@ -30,7 +32,7 @@ describe('mqtt sessions', () => {
   })
 
   test('a refused filter is not kept in a persistent session', async () => {
-    const reader = await node.user('reader')
+    const reader = await node.user(uniqueId('reader'))
     const clientId = uniqueId('keep-')
     const first = await clients.connect(node.mqttUrl, { password: reader.key, clientId, clean: false })
     expect(await subscribe(first, ['#', `users/${reader.id}/notices`])).toEqual([128, 1])

@@ -1,17 +1,18 @@
-import { Inbox, publish, signalBody, startBrokerNode, subscribe, TestClients, uniqueId, type BrokerNode } from './helpers'
-import type { TestUser } from '../../helpers/hub'
+import { uniqueId, type TestUser } from '../../helpers/fixtures'
+import { startTestHub, type TestHub } from '../../helpers/hub'
+import { Inbox, publish, signalBody, subscribe, TestClients } from '../../helpers/mqtt-clients'
 
 describe('mqtt signals', () => {
-  let node: BrokerNode
+  let node: TestHub
   const clients = new TestClients()
   let owner: TestUser
   let reader: TestUser
   let strategy: string
 
-  beforeAll(async () => { node = await startBrokerNode() })
+  beforeAll(async () => { node = await startTestHub() })
   beforeEach(async () => {
-    owner = await node.user('owner', 'publisher')
-    reader = await node.user('reader')
+    owner = await node.user(uniqueId('owner'), 'publisher')
+    reader = await node.user(uniqueId('reader'))
     strategy = uniqueId('sig')
     await node.strategy(strategy, owner)
     await node.subscribe(reader, strategy)
@@ -19,7 +20,7 @@ describe('mqtt signals', () => {
   afterEach(() => clients.endAll())
   afterAll(() => node.shutdown())
 
-  const as = (user: TestUser, options = {}) => clients.connect(node.mqttUrl, { password: user.key, clientId: uniqueId('sig-'), ...options })
+  const as = (user: TestUser) => clients.connect(node.mqttUrl, { password: user.key })
 
   test('a signal published over MQTT is stored with its seq and delivered as canonical JSON', async () => {
     const subscriber = await as(reader)
@@ -31,7 +32,7 @@ describe('mqtt signals', () => {
     const signal = message.json()
     expect(Object.keys(signal)).toEqual(['id', 'seq', 'strategy_id', 'symbol', 'type', 'execute_date', 'description', 'payload', 'publisher', 'created_at'])
     expect(signal).toMatchObject({ seq: 1, strategy_id: strategy, symbol: 'AAPL', type: 'buy', payload: { price: 1.5 }, publisher: owner.id, execute_date: '2026-11-21T01:30:00.000Z' })
-    const stored = await node.core.db.models.Signal.findOne({ where: { strategy_id: strategy } })
+    const stored = await node.database().models.Signal.findOne({ where: { strategy_id: strategy } })
     expect(stored?.id).toBe(signal.id)
     expect(message.packet.qos).toBe(1)
   })
@@ -54,7 +55,7 @@ describe('mqtt signals', () => {
     await publish(publisher, `strategy/${strategy}/AAPL`, signalBody())
     expect((await inbox.next(`strategy/${strategy}/AAPL`)).json()).toMatchObject({ seq: 1 })
     expect(inbox.count(`strategy/${strategy}/AAPL`)).toBe(0)
-    expect(await node.core.db.models.Signal.count({ where: { strategy_id: strategy } })).toBe(1)
+    expect(await node.database().models.Signal.count({ where: { strategy_id: strategy } })).toBe(1)
   })
 
   test('the raw publisher packet is not retained: a late subscriber gets the canonical retained signal', async () => {
@@ -82,10 +83,10 @@ describe('mqtt signals', () => {
   })
 
   test('publishes beyond MQTT_PUBLISH_RATE are dropped with a notice', async () => {
-    const limited = await startBrokerNode({ MQTT_PUBLISH_RATE: '2' })
+    const limited = await startTestHub({ MQTT_PUBLISH_RATE: '2' })
     try {
       const user = await limited.user('chatty', 'admin')
-      const client = await clients.connect(limited.mqttUrl, { password: user.key, clientId: uniqueId('rate-') })
+      const client = await clients.connect(limited.mqttUrl, { password: user.key })
       const notices = new Inbox(client)
       await subscribe(client, [`users/${user.id}/notices`])
       for (let i = 0; i < 4; i++) await publish(client, `users/${user.id}/reports`, 'x', { qos: 1 })

@@ -1,5 +1,6 @@
-import mqtt from 'mqtt'
+import { uniqueId } from '../../helpers/fixtures'
 import { startTestHub, type TestHub } from '../../helpers/hub'
+import { TestClients } from '../../helpers/mqtt-clients'
 
 /** MQTT over WebSocket behind a proxy: the address comes from X-Forwarded-For only through trusted proxies. */
 describe.each([
@@ -7,19 +8,17 @@ describe.each([
   ['false', '127.0.0.1']
 ])('TRUST_PROXY=%s', (trust, expected) => {
   let hub: TestHub
+  const clients = new TestClients()
 
   beforeAll(async () => { hub = await startTestHub({ TRUST_PROXY: trust }) })
+  afterEach(() => clients.endAll())
   afterAll(async () => hub.shutdown())
 
   test(`a WebSocket login forwarded for 203.0.113.7 is audited from ${expected}`, async () => {
     const user = await hub.user(`ws-${trust}`, 'subscriber')
-    const client = await mqtt.connectAsync(`ws://127.0.0.1:${hub.ports.http}/mqtt`, {
-      username: user.name, password: user.key, clientId: `ws-proxy-${trust}`, reconnectPeriod: 0,
-      wsOptions: { headers: { 'X-Forwarded-For': '203.0.113.7' } }
-    })
-    await client.endAsync()
-    await hub.core.audit.flush()
-    const row = await hub.core.db.models.AuditLog.findOne({ where: { action: 'mqtt.connect', client_id: `ws-proxy-${trust}` } })
-    expect(row?.ip).toBe(expected)
+    const clientId = uniqueId(`ws-proxy-${trust}-`)
+    await clients.connect(hub.wsUrl, { username: user.name, password: user.key, clientId, wsOptions: { headers: { 'X-Forwarded-For': '203.0.113.7' } } })
+    const [row] = (await hub.audit({ action: 'mqtt.connect' })).filter((a) => a.client_id === clientId)
+    expect(row.ip).toBe(expected)
   })
 })

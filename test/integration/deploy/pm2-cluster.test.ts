@@ -6,17 +6,18 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import mqtt, { type MqttClient } from 'mqtt'
-import { scratchDatabase, usingMysql, type ScratchDatabase } from '../../helpers/database'
+import { scratchDatabase, type ScratchDatabase } from '../../helpers/database'
+import { uniqueId } from '../../helpers/fixtures'
+import { describeMysqlAndRedis } from '../../helpers/services'
+import { waitFor } from '../../helpers/wait'
 
 /**
  * Two Signal Hub instances under PM2 in cluster mode (ecosystem.config.js), sharing
  * one HTTP and one MQTT port, MariaDB/MySQL and Redis. Needs a mysql DATABASE_URL and
- * REDIS_URL; uses `dist/` (built here when missing) and a private PM2_HOME.
+ * REDIS_URL; runs `dist/` (the `compiled` jest project builds it first) with a private PM2_HOME.
  */
 const ROOT = join(__dirname, '..', '..', '..')
 const PM2 = join(ROOT, 'node_modules', '.bin', 'pm2')
-const enabled = usingMysql && process.env.REDIS_URL !== undefined
-const describeCluster = enabled ? describe : describe.skip
 
 function exec(file: string, args: string[], env: NodeJS.ProcessEnv, timeout = 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -38,14 +39,9 @@ function freePort(): Promise<number> {
   })
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const value = await check().catch(() => undefined)
-    if (value !== undefined) return value
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
+/** Polls `check` (a failed check counts as not yet) every 100 ms until it answers. */
+function until<T>(what: string, check: () => Promise<T | undefined>, ms: number): Promise<T> {
+  return waitFor(() => check().catch(() => undefined), ms, 100, what)
 }
 
 /** One HTTP request on a fresh connection (no keep-alive), so the cluster deals each to the next instance. */
@@ -70,7 +66,7 @@ function call(port: number, method: string, path: string, key: string, body?: un
 
 interface Pm2Process { pid: number, pm_id: number, pm2_env: { status: string, restart_time: number } }
 
-describeCluster('PM2 cluster: two instances sharing ports, Redis and MySQL', () => {
+describeMysqlAndRedis('PM2 cluster: two instances sharing ports, Redis and MySQL', () => {
   const adminKey = `shk_admin_${randomBytes(24).toString('hex')}`
   let scratch: ScratchDatabase
   let home: string
@@ -78,8 +74,8 @@ describeCluster('PM2 cluster: two instances sharing ports, Redis and MySQL', () 
   let httpPort: number
   let mqttPort: number
   const clients: MqttClient[] = []
-  /** The publisher's key, made by the first test and used by the second. */
-  let publisherKey = ''
+  let publisherKey: string
+  let readerKey: string
 
   /** Error lines the instances logged, to explain a restart. */
   const logErrors = (): string[] => ['out.log', 'error.log']
@@ -92,10 +88,15 @@ describeCluster('PM2 cluster: two instances sharing ports, Redis and MySQL', () 
   const pm2 = (...args: string[]): Promise<string> => exec(PM2, args, env)
   const processes = async (): Promise<Pm2Process[]> => JSON.parse(await pm2('jlist')) as Pm2Process[]
 
+  /** A strategy of the publisher, made through the REST API, with the reader subscribed. */
+  async function strategy(prefix: string): Promise<string> {
+    const id = uniqueId(prefix)
+    expect((await call(httpPort, 'POST', '/api/v1/strategies', publisherKey, { id, name: id })).status).toBe(201)
+    expect((await call(httpPort, 'POST', '/api/v1/subscriptions', readerKey, { strategy_id: id })).status).toBe(201)
+    return id
+  }
+
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'dist', 'main.js'))) {
-      await exec(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], process.env, 180_000)
-    }
     scratch = await scratchDatabase()
     home = mkdtempSync(join(tmpdir(), 'signalhub-pm2-'))
     httpPort = await freePort()
@@ -107,7 +108,7 @@ describeCluster('PM2 cluster: two instances sharing ports, Redis and MySQL', () 
       SIGNALHUB_LOG_DIR: join(home, 'logs'),
       DATABASE_URL: scratch.url,
       REDIS_URL: process.env.REDIS_URL,
-      REDIS_PREFIX: `shpm2${randomBytes(3).toString('hex')}:`,
+      REDIS_PREFIX: `${uniqueId('shpm2')}:`,
       HOST: '127.0.0.1',
       HTTP_PORT: String(httpPort),
       MQTT_PORT: String(mqttPort),
@@ -127,6 +128,11 @@ describeCluster('PM2 cluster: two instances sharing ports, Redis and MySQL', () 
     await until('/readyz', async () => ((await call(httpPort, 'GET', '/readyz', '')).status === 200 ? true : undefined), 30_000)
     // neither instance crashed on the concurrent first start
     expect((await processes()).map((p) => p.pm2_env.restart_time)).toEqual([0, 0])
+    // a publisher and a subscriber, made through the REST API with the bootstrap admin key
+    const publisher = (await call(httpPort, 'POST', '/api/v1/users', adminKey, { name: 'pub', role: 'publisher' })).json
+    publisherKey = (await call(httpPort, 'POST', `/api/v1/users/${publisher.id}/keys`, adminKey, {})).json.key as string
+    const reader = (await call(httpPort, 'POST', '/api/v1/users', adminKey, { name: 'reader', role: 'subscriber' })).json
+    readerKey = (await call(httpPort, 'POST', `/api/v1/users/${reader.id}/keys`, adminKey, {})).json.key as string
   }, 120_000)
 
   afterAll(async () => {
@@ -139,19 +145,13 @@ describeCluster('PM2 cluster: two instances sharing ports, Redis and MySQL', () 
   }, 30_000)
 
   async function connect(name: string, key: string): Promise<MqttClient> {
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { username: name, password: key, clientId: `${name}-${randomBytes(4).toString('hex')}`, reconnectPeriod: 0, connectTimeout: 5000 })
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { username: name, password: key, clientId: uniqueId(`${name}-`), reconnectPeriod: 0, connectTimeout: 5000 })
     clients.push(client)
     return client
   }
 
   test('a signal ingested through one instance reaches a subscriber connected to the other', async () => {
-    // publisher, strategy and subscriber, made through the REST API with the bootstrap admin key
-    const publisher = (await call(httpPort, 'POST', '/api/v1/users', adminKey, { name: 'pub', role: 'publisher' })).json
-    publisherKey = (await call(httpPort, 'POST', `/api/v1/users/${publisher.id}/keys`, adminKey, {})).json.key as string
-    const reader = (await call(httpPort, 'POST', '/api/v1/users', adminKey, { name: 'reader', role: 'subscriber' })).json
-    const readerKey = (await call(httpPort, 'POST', `/api/v1/users/${reader.id}/keys`, adminKey, {})).json.key as string
-    expect((await call(httpPort, 'POST', '/api/v1/strategies', publisherKey, { id: 'pm2-trend', name: 'PM2 trend' })).status).toBe(201)
-    expect((await call(httpPort, 'POST', '/api/v1/subscriptions', readerKey, { strategy_id: 'pm2-trend' })).status).toBe(201)
+    const trend = await strategy('pm2-trend-')
 
     // Aedes announces each connection on $SYS/<broker id>/new/clients; Redis carries it to every instance
     const brokerOf = new Map<string, string>()
@@ -168,7 +168,7 @@ describeCluster('PM2 cluster: two instances sharing ports, Redis and MySQL', () 
       const client = await connect('reader', readerKey)
       const entry = { client, seqs: [] as number[] }
       client.on('message', (_t, payload) => entry.seqs.push((JSON.parse(payload.toString()) as { seq: number }).seq))
-      await client.subscribeAsync('strategy/pm2-trend/#', { qos: 1 })
+      await client.subscribeAsync(`strategy/${trend}/#`, { qos: 1 })
       subscribers.push(entry)
       await until('the $SYS notice', async () => (brokerOf.has(client.options.clientId as string) ? true : undefined), 3000)
       const brokers = new Set(subscribers.map((s) => brokerOf.get(s.client.options.clientId as string)))
@@ -187,12 +187,12 @@ describeCluster('PM2 cluster: two instances sharing ports, Redis and MySQL', () 
     const publisherBroker = brokerOf.get(mqttPublisher.options.clientId as string)
     const remote = subscribers.find((s) => brokerOf.get(s.client.options.clientId as string) !== publisherBroker)
     expect(remote).toBeDefined()
-    await mqttPublisher.publishAsync('strategy/pm2-trend/AAPL', JSON.stringify({ type: 'buy', execute_date: '2026-11-20T09:30:00+08:00', description: 'over MQTT' }), { qos: 1 })
+    await mqttPublisher.publishAsync(`strategy/${trend}/AAPL`, JSON.stringify({ type: 'buy', execute_date: '2026-11-20T09:30:00+08:00', description: 'over MQTT' }), { qos: 1 })
     await until('the MQTT signal on the other instance', async () => (remote?.seqs.includes(1) === true ? true : undefined), 10_000)
 
     // REST ingest on fresh connections: each signal reaches every subscriber on both instances, in order
     for (let i = 0; i < 6; i++) {
-      const res = await call(httpPort, 'POST', '/api/v1/signals', publisherKey, { strategy_id: 'pm2-trend', symbol: 'MSFT', type: 'sell', execute_date: '2026-11-20T10:00:00+08:00', description: `rest ${i}` })
+      const res = await call(httpPort, 'POST', '/api/v1/signals', publisherKey, { strategy_id: trend, symbol: 'MSFT', type: 'sell', execute_date: '2026-11-20T10:00:00+08:00', description: `rest ${i}` })
       expect(res.status).toBe(201)
       expect(res.json.seq).toBe(i + 2)
     }
@@ -205,13 +205,13 @@ describeCluster('PM2 cluster: two instances sharing ports, Redis and MySQL', () 
   }, 60_000)
 
   test('pm2 reload replaces both instances while every REST ingest keeps succeeding', async () => {
-    expect(publisherKey).toMatch(/^shk_/)
+    const during = await strategy('pm2-reload-')
     const before = (await processes()).map((p) => p.pid)
     const results: Array<{ status: number, seq?: number }> = []
     let reloading = true
     const reload = pm2('reload', 'signal-hub').finally(() => { reloading = false })
     while (reloading) {
-      const res = await call(httpPort, 'POST', '/api/v1/signals', publisherKey, { strategy_id: 'pm2-trend', symbol: 'TSLA', type: 'hold', execute_date: '2026-11-20T11:00:00+08:00', description: 'during reload' })
+      const res = await call(httpPort, 'POST', '/api/v1/signals', publisherKey, { strategy_id: during, symbol: 'TSLA', type: 'hold', execute_date: '2026-11-20T11:00:00+08:00', description: 'during reload' })
         .catch((err: Error) => ({ status: 0, json: { error: err.message } }))
       results.push({ status: res.status, seq: res.json?.seq })
     }

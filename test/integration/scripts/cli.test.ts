@@ -1,8 +1,7 @@
 import { PassThrough } from 'node:stream'
-import { loadConfig } from '../../../core/config'
-import { createCore, type Core } from '../../../core/core'
 import { runCli } from '../../../scripts/cli/run-cli'
 import { scratchDatabase, type ScratchDatabase } from '../../helpers/database'
+import { startCore, type TestNode } from '../../helpers/node'
 
 interface CliRun {
   code: number
@@ -27,12 +26,13 @@ describe('admin CLI', () => {
     return { code, out: text, err: errors.join(''), json: () => JSON.parse(text) }
   }
 
-  async function withCore<T>(work: (core: Core) => Promise<T>): Promise<T> {
-    const core = await createCore(loadConfig(env()))
+  /** A node on the CLI's database, as the service would see what the CLI did. */
+  async function withNode<T>(work: (node: TestNode) => Promise<T>): Promise<T> {
+    const node = await startCore({ REDIS_URL: undefined }, scratch)
     try {
-      return await work(core)
+      return await work(node)
     } finally {
-      await core.close()
+      await node.stop()
     }
   }
 
@@ -45,7 +45,7 @@ describe('admin CLI', () => {
     const { user, key } = run.json()
     expect(user).toMatchObject({ name: 'alice', role: 'publisher', contact: 'a@example.com' })
     expect(key.key).toMatch(/^shk_/)
-    await withCore(async (core) => {
+    await withNode(async ({ core }) => {
       await expect(core.keys.verify(key.key)).resolves.toMatchObject({ userId: user.id, role: 'publisher' })
     })
     const readable = await cli('user', 'create', '--name', 'bob', '--role', 'subscriber')
@@ -55,7 +55,7 @@ describe('admin CLI', () => {
   test('user list, disable and enable', async () => {
     const { key } = (await cli('--json', 'user', 'create', '--name', 'alice', '--role', 'subscriber')).json()
     expect((await cli('user', 'disable', 'alice')).out).toMatch(/is disabled/)
-    await withCore(async (core) => expect(core.keys.verify(key.key)).rejects.toMatchObject({ code: 'user_disabled' }))
+    await withNode(async ({ core }) => expect(core.keys.verify(key.key)).rejects.toMatchObject({ code: 'user_disabled' }))
     const disabled = await cli('user', 'disable', 'alice')
     expect(disabled.err).toMatch(/REDIS_URL is not set/)
     expect((await cli('user', 'enable', 'alice')).code).toBe(0)
@@ -70,7 +70,7 @@ describe('admin CLI', () => {
     const rotated = (await cli('--json', 'key', 'rotate', String(created.id))).json()
     expect(rotated.previous.status).toBe('expiring')
     expect((await cli('key', 'revoke', String(rotated.key.id))).out).toMatch(/revoked/)
-    await withCore(async (core) => {
+    await withNode(async ({ core }) => {
       await expect(core.keys.verify(created.key)).resolves.toMatchObject({ userName: 'alice' })
       await expect(core.keys.verify(rotated.key.key)).rejects.toMatchObject({ code: 'key_revoked' })
     })
@@ -86,13 +86,13 @@ describe('admin CLI', () => {
     const added = await cli('--json', 'subscription', 'add', '--user', 'sub', '--strategy', 's1', '--symbols', 'BTC, ETH')
     expect(added.json()).toMatchObject({ strategy_id: 's1', symbols: ['BTC', 'ETH'] })
     expect(added.err).toMatch(/policy reload/)
-    await withCore(async (core) => {
+    await withNode(async ({ core }) => {
       const principal = await core.keys.verify(sub.key.key)
       expect(core.policy.current.can(principal, 'subscribe', 'strategy/s1/BTC')).toBe(true)
       expect(core.policy.current.can(await core.keys.verify(pub.key.key), 'publish', 'strategy/s1/BTC')).toBe(true)
     })
     expect((await cli('subscription', 'remove', String(added.json().id))).code).toBe(0)
-    await withCore(async (core) => {
+    await withNode(async ({ core }) => {
       expect(core.policy.current.can(await core.keys.verify(sub.key.key), 'subscribe', 'strategy/s1/BTC')).toBe(false)
     })
   })
@@ -112,7 +112,7 @@ describe('admin CLI', () => {
 
   test('client-binding release removes the binding; an unknown one fails with one line', async () => {
     const { user } = (await cli('--json', 'user', 'create', '--name', 'dev', '--role', 'subscriber')).json()
-    await withCore(async (core) => core.db.models.ClientBinding.create({ client_id: 'dev-1', user_id: user.id, last_seen_at: new Date() }))
+    await withNode(async ({ core }) => expect(await core.clientBindings.claim('dev-1', user.id)).toBe(true))
     expect((await cli('client-binding', 'release', 'dev-1')).code).toBe(0)
     const again = await cli('client-binding', 'release', 'dev-1')
     expect(again.code).toBe(1)
@@ -149,14 +149,14 @@ describe('admin CLI', () => {
   })
 
   test('job run cleanup-logs reports progress and a summary line, and deletes old audit rows', async () => {
-    await withCore(async (core) => {
-      await core.db.models.AuditLog.create({ at: new Date(Date.now() - 400 * 86_400_000), action: 'test.old', result: 'ok', user_id: null, actor: null, resource: null, ip: null, client_id: null, request_id: null, detail: null })
+    await withNode(async (node) => {
+      await node.database().models.AuditLog.create({ at: new Date(Date.now() - 400 * 86_400_000), action: 'test.old', result: 'ok', user_id: null, actor: null, resource: null, ip: null, client_id: null, request_id: null, detail: null })
     })
     const run = await cli('job', 'run', 'cleanup-logs')
     expect(run.code).toBe(0)
     expect(run.out).toMatch(/^cleanup-logs: deleted 1 audit rows older than /)
     expect(run.err).toContain('note: cleanup-logs: audit rows deleted: 1')
-    expect(await withCore((core) => core.db.models.AuditLog.count({ where: { action: 'test.old' } }))).toBe(0)
+    expect(await withNode((node) => node.database().models.AuditLog.count({ where: { action: 'test.old' } }))).toBe(0)
   })
 
   test('job run with an unknown job exits 2 naming the jobs', async () => {

@@ -1,28 +1,23 @@
-import { loadConfig } from '../../../../core/config'
-import { createCore, type Core } from '../../../../core/core'
+import { cliContext } from '../../../../core/action-context'
+import type { Core } from '../../../../core/core'
 import type { Change } from '../../../../core/change-bus'
-import { scratchDatabase, type ScratchDatabase } from '../../../helpers/database'
+import { startCore, type TestNode } from '../../../helpers/node'
 
 describe('KeyService', () => {
-  let scratch: ScratchDatabase
+  let node: TestNode
   let core: Core
   let clock: Date
   const hours = (h: number): void => { clock = new Date(clock.getTime() + h * 3_600_000) }
 
   beforeEach(async () => {
-    scratch = await scratchDatabase()
     clock = new Date('2026-11-21T00:00:00Z')
-    core = await createCore(loadConfig({ DATABASE_URL: scratch.url, LOG_LEVEL: 'silent', KEY_GRACE_HOURS: '24', KEY_CACHE_MS: '5000' }), { now: () => clock })
+    node = await startCore({ KEY_GRACE_HOURS: '24', KEY_CACHE_MS: '5000' }, undefined, { now: () => clock })
+    core = node.core
   })
 
-  afterEach(async () => {
-    await core.close()
-    await scratch.drop()
-  })
+  afterEach(async () => node.shutdown())
 
-  async function user(name: string, role = 'publisher') {
-    return core.db.models.User.create({ name, contact: null, role })
-  }
+  const user = (name: string, role = 'publisher') => node.actor(name, role)
 
   test('verify with a freshly created key returns the principal of its user', async () => {
     const alice = await user('alice')
@@ -34,7 +29,7 @@ describe('KeyService', () => {
   test('create stores only a hash: the secret is nowhere in the table', async () => {
     const alice = await user('alice')
     const issued = await core.keys.create(alice.id)
-    const row = await core.db.models.ApiKey.findByPk(issued.id)
+    const row = await node.database().models.ApiKey.findByPk(issued.id)
     const secret = /^shk_[^_]+_(.+)$/.exec(issued.key)?.[1] ?? ''
     expect(secret.length).toBeGreaterThan(30)
     expect(JSON.stringify(row?.toJSON())).not.toContain(secret)
@@ -97,12 +92,11 @@ describe('KeyService', () => {
     await expect(core.keys.verify(fine.key)).resolves.toBeDefined()
   })
 
-  test('a disabled user\'s key fails with user_disabled once the change is announced', async () => {
+  test('a disabled user\'s key fails with user_disabled at once, even while cached', async () => {
     const alice = await user('alice')
     const issued = await core.keys.create(alice.id)
     await core.keys.verify(issued.key)
-    await alice.update({ status: 'disabled' })
-    core.bus.announce({ kind: 'user', userId: alice.id })
+    await core.users.update(cliContext(), alice.id, { status: 'disabled' })
     await expect(core.keys.verify(issued.key)).rejects.toMatchObject({ code: 'user_disabled' })
   })
 
@@ -111,7 +105,7 @@ describe('KeyService', () => {
     const issued = await core.keys.create(alice.id)
     const p = await core.keys.verify(issued.key)
     expect(await core.keys.stillValid(p)).toBe(true)
-    await core.db.models.ApiKey.update({ status: 'revoked' }, { where: { id: issued.id } })
+    await node.database().models.ApiKey.update({ status: 'revoked' }, { where: { id: issued.id } })
     expect(await core.keys.stillValid(p)).toBe(false)
   })
 
@@ -129,18 +123,19 @@ describe('KeyService', () => {
 
 describe('bootstrap admin', () => {
   test('BOOTSTRAP_ADMIN_KEY seeds an admin holding exactly that key, once', async () => {
-    const scratch = await scratchDatabase()
     const key = 'operator-chosen-admin-key-0123456789abcdef'
-    const config = loadConfig({ DATABASE_URL: scratch.url, LOG_LEVEL: 'silent', BOOTSTRAP_ADMIN_KEY: key })
-    const first = await createCore(config)
-    await expect(first.keys.verify(key)).resolves.toMatchObject({ userName: 'admin', role: 'admin' })
-    await first.close()
-    const second = await createCore(config)
-    expect(await second.db.models.User.count({ where: { role: 'admin' } })).toBe(1)
-    expect(await second.db.models.ApiKey.count()).toBe(1)
-    const row = await second.db.models.ApiKey.findOne()
-    expect(row?.hash).not.toContain(key)
-    await second.close()
-    await scratch.drop()
+    const env = { BOOTSTRAP_ADMIN_KEY: key }
+    const first = await startCore(env)
+    await expect(first.core.keys.verify(key)).resolves.toMatchObject({ userName: 'admin', role: 'admin' })
+    await first.stop()
+    const second = await startCore(env, first.scratch)
+    try {
+      expect((await second.core.users.list(cliContext(), { role: 'admin' })).data.map((u) => u.name)).toEqual(['admin'])
+      const rows = await second.database().models.ApiKey.findAll()
+      expect(rows).toHaveLength(1)
+      expect(rows[0].hash).not.toContain(key)
+    } finally {
+      await second.shutdown()
+    }
   })
 })

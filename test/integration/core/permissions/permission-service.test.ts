@@ -1,26 +1,25 @@
 import type { Core } from '../../../../core/core'
-import { PermissionService } from '../../../../core/permissions/permission-service'
 import type { ActionContext } from '../../../../core/action-context'
-import { KeyManagement } from '../../../../core/users/key-management'
-import { ClientBindingService } from '../../../../core/users/client-binding-service'
-import { managementFixture, type ManagementFixture } from '../users/management-fixture'
+import type { PermissionService } from '../../../../core/permissions/permission-service'
+import type { KeyManagement } from '../../../../core/users/key-management'
+import { startCore, type TestNode } from '../../../helpers/node'
 
 describe('PermissionService', () => {
-  let fx: ManagementFixture
+  let node: TestNode
   let core: Core
   let permissions: PermissionService
   let admin: ActionContext
   let sub: ActionContext
 
   beforeEach(async () => {
-    fx = await managementFixture()
-    core = fx.core
-    permissions = new PermissionService(core)
-    admin = await fx.actor('root', 'admin')
-    sub = await fx.actor('sub', 'subscriber')
+    node = await startCore()
+    core = node.core
+    permissions = core.permissions
+    admin = (await node.actor('root', 'admin')).ctx
+    sub = (await node.actor('sub', 'subscriber')).ctx
   })
 
-  afterEach(async () => fx.close())
+  afterEach(async () => node.shutdown())
 
   test('roles: list the seeded ones, create one, refuse a duplicate', async () => {
     expect((await permissions.listRoles(admin)).map((r) => r.name)).toEqual(['admin', 'publisher', 'subscriber'])
@@ -71,7 +70,7 @@ describe('PermissionService', () => {
 })
 
 describe('KeyManagement and ClientBindingService', () => {
-  let fx: ManagementFixture
+  let node: TestNode
   let core: Core
   let keys: KeyManagement
   let admin: ActionContext
@@ -79,15 +78,15 @@ describe('KeyManagement and ClientBindingService', () => {
   let other: ActionContext
 
   beforeEach(async () => {
-    fx = await managementFixture()
-    core = fx.core
-    keys = new KeyManagement(core)
-    admin = await fx.actor('root', 'admin')
-    sub = await fx.actor('sub', 'subscriber')
-    other = await fx.actor('other', 'subscriber')
+    node = await startCore()
+    core = node.core
+    keys = core.apiKeys
+    admin = (await node.actor('root', 'admin')).ctx
+    sub = (await node.actor('sub', 'subscriber')).ctx
+    other = (await node.actor('other', 'subscriber')).ctx
   })
 
-  afterEach(async () => fx.close())
+  afterEach(async () => node.shutdown())
 
   test('a user creates, rotates and revokes its own keys; the audit never holds the secret', async () => {
     const issued = await keys.create(sub, sub.principal.userId, { label: 'laptop' })
@@ -98,13 +97,11 @@ describe('KeyManagement and ClientBindingService', () => {
     await keys.revoke(sub, rotated.id)
     await expect(core.keys.verify(rotated.key)).rejects.toMatchObject({ code: 'key_revoked' })
     expect((await keys.list(sub, sub.principal.userId)).map((k) => k.status)).toEqual(['expiring', 'revoked'])
-    await core.audit.flush()
-    const rows = await core.db.models.AuditLog.findAll()
-    expect(rows.map((r) => r.action)).toEqual(['key.create', 'key.rotate', 'key.revoke'])
-    for (const r of rows) {
-      expect(r.detail).not.toContain(issued.key)
-      expect(r.detail).not.toContain(rotated.key)
-    }
+    const rows = (await node.audit()).filter((a) => a.action.startsWith('key.')).reverse()
+    expect(rows.map((r) => [r.action, r.user_id])).toEqual([['key.create', sub.principal.userId], ['key.rotate', sub.principal.userId], ['key.revoke', sub.principal.userId]])
+    const text = JSON.stringify(await node.audit())
+    expect(text).not.toContain(issued.key)
+    expect(text).not.toContain(rotated.key)
   })
 
   test('another user\'s keys are out of reach; an admin manages all', async () => {
@@ -125,8 +122,8 @@ describe('KeyManagement and ClientBindingService', () => {
   })
 
   test('client bindings: listed for their user, released by an admin with an announcement', async () => {
-    const bindings = new ClientBindingService(core)
-    await core.db.models.ClientBinding.create({ client_id: 'dev-1', user_id: sub.principal.userId, last_seen_at: new Date() })
+    const bindings = core.clientBindings
+    expect(await bindings.claim('dev-1', sub.principal.userId)).toBe(true)
     expect((await bindings.list(sub, sub.principal.userId)).map((b) => b.client_id)).toEqual(['dev-1'])
     await expect(bindings.list(other, sub.principal.userId)).rejects.toMatchObject({ code: 'forbidden' })
     await expect(bindings.release(sub, 'dev-1')).rejects.toMatchObject({ code: 'forbidden' })

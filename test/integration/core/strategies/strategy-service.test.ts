@@ -1,11 +1,10 @@
 import type { Core } from '../../../../core/core'
-import { StrategyService } from '../../../../core/strategies/strategy-service'
-import { SubscriptionService } from '../../../../core/subscriptions/subscription-service'
+import type { StrategyService } from '../../../../core/strategies/strategy-service'
 import type { ActionContext } from '../../../../core/action-context'
-import { managementFixture, type ManagementFixture } from '../users/management-fixture'
+import { startCore, type TestNode } from '../../../helpers/node'
 
 describe('StrategyService', () => {
-  let fx: ManagementFixture
+  let node: TestNode
   let core: Core
   let strategies: StrategyService
   let admin: ActionContext
@@ -14,16 +13,16 @@ describe('StrategyService', () => {
   let sub: ActionContext
 
   beforeEach(async () => {
-    fx = await managementFixture()
-    core = fx.core
-    strategies = new StrategyService(core)
-    admin = await fx.actor('root', 'admin')
-    pub = await fx.actor('pub', 'publisher')
-    other = await fx.actor('other', 'publisher')
-    sub = await fx.actor('sub', 'subscriber')
+    node = await startCore()
+    core = node.core
+    strategies = core.strategies
+    admin = (await node.actor('root', 'admin')).ctx
+    pub = (await node.actor('pub', 'publisher')).ctx
+    other = (await node.actor('other', 'publisher')).ctx
+    sub = (await node.actor('sub', 'subscriber')).ctx
   })
 
-  afterEach(async () => fx.close())
+  afterEach(async () => node.shutdown())
 
   test('create by a publisher makes it the owner and lets it publish at once', async () => {
     const s = await strategies.create(pub, { id: 'alpha.1', name: 'Alpha' })
@@ -56,7 +55,7 @@ describe('StrategyService', () => {
     await strategies.create(pub, { id: 'b-private', name: 'b', visibility: 'private' })
     await strategies.create(other, { id: 'c-private', name: 'c', visibility: 'private' })
     await strategies.create(other, { id: 'd-private', name: 'd', visibility: 'private' })
-    await new SubscriptionService(core).add(other, { strategy_id: 'd-private', user_id: sub.principal.userId })
+    await core.subscriptions.add(other, { strategy_id: 'd-private', user_id: sub.principal.userId })
     const ids = async (ctx: ActionContext) => (await strategies.list(ctx)).data.map((s) => s.id)
     expect(await ids(sub)).toEqual(['a-public', 'd-private'])
     expect(await ids(pub)).toEqual(['a-public', 'b-private'])
@@ -87,13 +86,14 @@ describe('StrategyService', () => {
 
   test('delete refuses a strategy with signals unless forced, then removes signals and subscriptions', async () => {
     await strategies.create(pub, { id: 's1', name: 's1' })
-    await new SubscriptionService(core).add(sub, { strategy_id: 's1' })
-    await core.db.models.Signal.create({ strategy_id: 's1', seq: 1, symbol: 'X', type: 'buy', execute_date: new Date(), description: '', payload: null, publisher_id: pub.principal.userId, idempotency_key: null, created_at: new Date() })
+    await core.subscriptions.add(sub, { strategy_id: 's1' })
+    const { items } = core.signals.parseRestBody({ strategy_id: 's1', symbol: 'X', type: 'buy', execute_date: '2026-11-21T09:30:00+08:00' })
+    await core.signals.ingest(pub.principal, items, { source: 'rest' })
     await expect(strategies.delete(sub, 's1')).rejects.toMatchObject({ code: 'forbidden' })
     await expect(strategies.delete(pub, 's1')).rejects.toMatchObject({ code: 'conflict' })
     await strategies.delete(pub, 's1', { force: true })
-    expect(await core.db.models.Signal.count()).toBe(0)
-    expect(await core.db.models.Subscription.count()).toBe(0)
+    expect(await node.database().models.Signal.count()).toBe(0)
+    expect((await core.subscriptions.list(admin)).data).toEqual([])
     expect(core.policy.current.can(sub.principal, 'subscribe', 'strategy/s1/#')).toBe(false)
     await expect(strategies.get(admin, 's1')).rejects.toMatchObject({ code: 'not_found' })
   })

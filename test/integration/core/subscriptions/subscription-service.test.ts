@@ -1,12 +1,10 @@
 import type { Core } from '../../../../core/core'
-import { PermissionService } from '../../../../core/permissions/permission-service'
-import { StrategyService } from '../../../../core/strategies/strategy-service'
-import { SubscriptionService } from '../../../../core/subscriptions/subscription-service'
+import type { SubscriptionService } from '../../../../core/subscriptions/subscription-service'
 import type { ActionContext } from '../../../../core/action-context'
-import { managementFixture, type ManagementFixture } from '../users/management-fixture'
+import { startCore, type TestNode } from '../../../helpers/node'
 
 describe('SubscriptionService', () => {
-  let fx: ManagementFixture
+  let node: TestNode
   let core: Core
   let subs: SubscriptionService
   let admin: ActionContext
@@ -15,19 +13,18 @@ describe('SubscriptionService', () => {
   let sub2: ActionContext
 
   beforeEach(async () => {
-    fx = await managementFixture()
-    core = fx.core
-    subs = new SubscriptionService(core)
-    admin = await fx.actor('root', 'admin')
-    owner = await fx.actor('owner', 'publisher')
-    sub = await fx.actor('sub', 'subscriber')
-    sub2 = await fx.actor('sub2', 'subscriber')
-    const strategies = new StrategyService(core)
-    await strategies.create(owner, { id: 'pub1', name: 'public one' })
-    await strategies.create(owner, { id: 'priv1', name: 'private one', visibility: 'private' })
+    node = await startCore()
+    core = node.core
+    subs = core.subscriptions
+    admin = (await node.actor('root', 'admin')).ctx
+    owner = (await node.actor('owner', 'publisher')).ctx
+    sub = (await node.actor('sub', 'subscriber')).ctx
+    sub2 = (await node.actor('sub2', 'subscriber')).ctx
+    await core.strategies.create(owner, { id: 'pub1', name: 'public one' })
+    await core.strategies.create(owner, { id: 'priv1', name: 'private one', visibility: 'private' })
   })
 
-  afterEach(async () => fx.close())
+  afterEach(async () => node.shutdown())
 
   test('a subscriber subscribes itself to a public strategy and may then subscribe over MQTT', async () => {
     expect(core.policy.current.can(sub.principal, 'subscribe', 'strategy/pub1/#')).toBe(false)
@@ -58,9 +55,9 @@ describe('SubscriptionService', () => {
   })
 
   test('a role without a subscribe rule may not subscribe itself', async () => {
-    const permissions = new PermissionService(core)
+    const permissions = core.permissions
     await permissions.createRole(admin, { name: 'viewer' })
-    const viewer = await fx.actor('viewer', 'viewer')
+    const viewer = (await node.actor('viewer', 'viewer')).ctx
     await expect(subs.add(viewer, { strategy_id: 'pub1' })).rejects.toMatchObject({ code: 'forbidden' })
     await permissions.add(admin, { role: 'viewer' }, { action: 'subscribe', topic: 'strategy/#', effect: 'allow' })
     await permissions.add(admin, { userId: viewer.principal.userId }, { action: 'subscribe', topic: 'strategy/pub1/DOGE', effect: 'deny' })

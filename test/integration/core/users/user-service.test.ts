@@ -1,32 +1,33 @@
 import type { Core } from '../../../../core/core'
-import { queryAuditLogs } from '../../../../core/audit/audit-query'
 import { cliContext, type ActionContext } from '../../../../core/action-context'
 import { ERASED_ACTOR } from '../../../../core/users/erase-user'
-import { MeService } from '../../../../core/users/me-service'
-import { UserService } from '../../../../core/users/user-service'
-import { managementFixture, type ManagementFixture } from './management-fixture'
+import type { UserService } from '../../../../core/users/user-service'
+import type { TestActor } from '../../../helpers/fixtures'
+import { startCore, type TestNode } from '../../../helpers/node'
 
 describe('UserService', () => {
-  let fx: ManagementFixture
+  let node: TestNode
   let core: Core
   let users: UserService
   let admin: ActionContext
   let alice: ActionContext
+  let aliceUser: TestActor
 
   beforeEach(async () => {
-    fx = await managementFixture()
-    core = fx.core
-    users = new UserService(core)
-    admin = await fx.actor('root', 'admin')
-    alice = await fx.actor('alice', 'subscriber')
+    node = await startCore()
+    core = node.core
+    users = core.users
+    admin = (await node.actor('root', 'admin')).ctx
+    aliceUser = await node.actor('alice', 'subscriber')
+    alice = aliceUser.ctx
   })
 
-  afterEach(async () => fx.close())
+  afterEach(async () => node.shutdown())
 
   test('create by an admin stores the user and audits it without secrets', async () => {
     const bob = await users.create(admin, { name: 'bob', contact: 'bob@example.com', role: 'publisher' })
     expect(bob).toMatchObject({ name: 'bob', contact: 'bob@example.com', role: 'publisher', status: 'active' })
-    const audit = await queryAuditLogs(core, admin, { action: 'user.create' })
+    const audit = await core.auditLog.query(admin, { action: 'user.create', user_id: admin.principal.userId })
     expect(audit.data).toHaveLength(1)
     expect(audit.data[0]).toMatchObject({ user_id: admin.principal.userId, actor: 'root', resource: `user/${bob.id}`, result: 'ok' })
   })
@@ -96,26 +97,25 @@ describe('UserService', () => {
   })
 
   test('delete erases keys and subscriptions and pseudonymises audit rows', async () => {
-    const pub = await fx.actor('pub', 'publisher')
-    await core.db.models.Strategy.create({ id: 's1', name: 's1', owner_id: pub.principal.userId })
-    await core.db.models.Subscription.create({ user_id: alice.principal.userId, strategy_id: 's1', symbols: null })
+    const pub = await node.actor('pub', 'publisher')
+    await node.strategy('s1', pub)
+    await node.subscribe(aliceUser, 's1')
     const issued = await core.keys.create(alice.principal.userId)
     core.audit.record({ action: 'signal.read', result: 'ok', userId: alice.principal.userId, actor: 'alice' })
     await users.delete(admin, alice.principal.userId)
-    expect(await core.db.models.User.findByPk(alice.principal.userId)).toBeNull()
-    expect(await core.db.models.ApiKey.count({ where: { user_id: alice.principal.userId } })).toBe(0)
-    expect(await core.db.models.Subscription.count()).toBe(0)
+    await expect(users.get(admin, alice.principal.userId)).rejects.toMatchObject({ code: 'not_found' })
+    expect(await node.database().models.ApiKey.count({ where: { user_id: alice.principal.userId } })).toBe(0)
+    expect((await core.subscriptions.list(admin)).data).toEqual([])
     await expect(core.keys.verify(issued.key)).rejects.toMatchObject({ code: 'unauthenticated' })
-    await core.audit.flush()
-    const rows = await core.db.models.AuditLog.findAll({ where: { action: 'signal.read' } })
+    const rows = await node.audit({ action: 'signal.read' })
     expect(rows.map((r) => r.user_id)).toEqual([null])
     expect(rows[0].actor).toMatch(ERASED_ACTOR)
   })
 
   test('delete of a user who owns strategies is a conflict', async () => {
-    const pub = await fx.actor('pub', 'publisher')
-    await core.db.models.Strategy.create({ id: 's1', name: 's1', owner_id: pub.principal.userId })
-    await expect(users.delete(admin, pub.principal.userId)).rejects.toMatchObject({ code: 'conflict' })
+    const pub = await node.actor('pub', 'publisher')
+    await node.strategy('s1', pub)
+    await expect(users.delete(admin, pub.id)).rejects.toMatchObject({ code: 'conflict' })
   })
 
   test('resolve finds a user by name or id for the CLI', async () => {
@@ -125,7 +125,7 @@ describe('UserService', () => {
   })
 
   test('me: profile lists keys, subscriptions and a notice for an expiring key', async () => {
-    const me = new MeService(core)
+    const me = core.me
     const first = await core.keys.create(alice.principal.userId)
     await core.keys.rotate(first.id)
     const profile = await me.profile(alice)
@@ -136,22 +136,23 @@ describe('UserService', () => {
   })
 
   test('me: export holds the user\'s data and erase removes it', async () => {
-    const me = new MeService(core)
+    const me = core.me
     await core.keys.create(alice.principal.userId)
-    await core.db.models.Report.create({ user_id: alice.principal.userId, period: 'daily', period_start: new Date(), period_end: new Date(), content: '{"signals":3}' })
+    const pub = await node.actor('pub', 'publisher')
+    await node.strategy('s1', pub)
+    await core.subscriptions.add(alice, { strategy_id: 's1' })
+    await core.jobs.run('reports', { now: new Date() })
     core.audit.record({ action: 'login', result: 'ok', userId: alice.principal.userId, actor: 'alice' })
     const data = await me.export(alice)
     expect(data.user.id).toBe(alice.principal.userId)
     expect(data.keys).toHaveLength(1)
-    expect(data.reports[0].content).toEqual({ signals: 3 })
+    expect(data.reports[0].content).toMatchObject({ period: 'daily', total: 0, strategies: [{ strategy_id: 's1', total: 0 }] })
     expect(data.audit_logs.map((a) => a.action)).toContain('login')
     expect(JSON.stringify(data)).not.toMatch(/"hash"/)
     expect((await me.reports(alice)).data).toHaveLength(1)
     await expect(me.reports(alice, { user_id: admin.principal.userId })).rejects.toMatchObject({ code: 'forbidden' })
     await me.erase(alice)
-    expect(await core.db.models.User.findByPk(alice.principal.userId)).toBeNull()
-    await core.audit.flush()
-    const erased = await core.db.models.AuditLog.findOne({ where: { action: 'me.erase' } })
-    expect(erased).toMatchObject({ user_id: null, actor: expect.stringMatching(ERASED_ACTOR) })
+    await expect(users.get(admin, alice.principal.userId)).rejects.toMatchObject({ code: 'not_found' })
+    expect(await node.audit({ action: 'me.erase' })).toEqual([expect.objectContaining({ user_id: null, actor: expect.stringMatching(ERASED_ACTOR) })])
   })
 })
