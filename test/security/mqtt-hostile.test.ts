@@ -52,14 +52,14 @@ const CASES: Case[] = [
   pub('a topic 9 levels deep (limit 8)', 'strategy/sec1/a/b/c/d/e/f/g', SIGNAL, closed),
   pub('a topic 200 levels deep', `strategy/${'a/'.repeat(199)}b`, SIGNAL, closed),
   pub('an empty topic', '', SIGNAL, closed),
-  pub('a topic with a NUL character', 'strategy/sec1/BT\u0000C', SIGNAL, rejected('forbidden')),
+  pub('a topic with a NUL character', 'strategy/sec1/BT\u0000C', SIGNAL, rejected('validation_failed')),
   pub('a topic of invalid UTF-8', Buffer.from([0x73, 0x74, 0xff, 0xfe]), SIGNAL, rejected('forbidden')),
   pub('an oversized topic (packet past MQTT_MAX_PACKET_BYTES)', `strategy/sec1/${'X'.repeat(65000)}`, 'p'.repeat(2000), closed),
   pub('a 60 KB symbol within the packet limit', `strategy/sec1/${'X'.repeat(60000)}`, SIGNAL, rejected('validation_failed')),
   pub('a $SYS topic', '$SYS/broker/uptime', SIGNAL, rejected('forbidden')),
   pub('another user\'s notices', 'users/999999/notices', SIGNAL, rejected('forbidden')),
-  pub('an unknown strategy', 'strategy/nope/BTC', SIGNAL, rejected('forbidden')),
-  pub('a strategy id with SQL', "strategy/sec1' OR '1'='1/BTC", SIGNAL, rejected('forbidden')),
+  pub('an unknown strategy', 'strategy/nope/BTC', SIGNAL, rejected('validation_failed')),
+  pub('a strategy id with SQL', "strategy/sec1' OR '1'='1/BTC", SIGNAL, rejected('validation_failed')),
   pub('a symbol with SQL and spaces', "strategy/sec1/BTC' OR 1=1 --", SIGNAL, rejected('validation_failed')),
   // payloads
   pub('a payload that is not JSON', 'strategy/sec1/BTC', 'buy BTC now', rejected('validation_failed')),
@@ -151,7 +151,7 @@ describe('MQTT hostile input', () => {
   })
 
   const run = async (c: Case): Promise<void> => {
-    const before = await hub.core.db.models.Signal.count()
+    const before = await hub.database().models.Signal.count()
     let conn: RawMqtt
     if (c.fresh === true) {
       conn = new RawMqtt(port)
@@ -170,7 +170,7 @@ describe('MQTT hostile input', () => {
     } finally {
       conn.destroy()
     }
-    expect(await hub.core.db.models.Signal.count()).toBe(before)
+    expect(await hub.database().models.Signal.count()).toBe(before)
   }
   test.each(CASES.map((c) => [c.name, c] as const))('%s', (_name, c) => run(c), 20000)
 
@@ -183,6 +183,6 @@ describe('MQTT hostile input', () => {
     } finally {
       conn.destroy()
     }
-    expect(await hub.core.db.models.Signal.count()).toBe(1)
+    expect(await hub.database().models.Signal.count()).toBe(1)
   })
 })

@@ -1,4 +1,5 @@
 import type { MqttClient } from 'mqtt'
+import { cliContext } from '../../../core/action-context'
 import { closed, Inbox, publish, signalBody, startBrokerNode, subscribe, TestClients, uniqueId, type BrokerNode, type Received } from './helpers'
 
 /** Ends a persistent session's connection normally; its session stays stored. */
@@ -37,14 +38,13 @@ describe('mqtt revocation', () => {
     const bob = await node.user('bob')
     const client = await clients.connect(node.mqttUrl, { password: bob.key, clientId: uniqueId('dis-') })
     const gone = closed(client)
-    await node.core.db.models.User.update({ status: 'disabled' }, { where: { id: bob.id } })
-    node.core.bus.announce({ kind: 'user', userId: bob.id })
+    await node.core.users.update(cliContext(), bob.id, { status: 'disabled' })
     await gone
   })
 
   test('a key expiring while connected closes the connection', async () => {
     const carol = await node.user('carol')
-    await node.core.db.models.ApiKey.update({ expires_at: new Date(Date.now() + 1500) }, { where: { id: carol.keyId } })
+    await node.database().models.ApiKey.update({ expires_at: new Date(Date.now() + 1500) }, { where: { id: carol.keyId } })
     const client = await clients.connect(node.mqttUrl, { password: carol.key, clientId: uniqueId('exp-') })
     await closed(client)
   })
@@ -70,7 +70,7 @@ describe('mqtt revocation', () => {
     await publish(publisher, `strategy/${strategy}/AAPL`, signalBody())
     await inbox.next(`strategy/${strategy}/AAPL`)
 
-    await node.core.db.models.Subscription.destroy({ where: { user_id: reader.id, strategy_id: strategy } })
+    await node.database().models.Subscription.destroy({ where: { user_id: reader.id, strategy_id: strategy } })
     node.core.bus.announce({ kind: 'policy' })
     const notice = (await inbox.next(`users/${reader.id}/notices`)).json()
     expect(notice).toMatchObject({ type: 'subscription_removed', topics: [`strategy/${strategy}/#`] })
@@ -79,7 +79,7 @@ describe('mqtt revocation', () => {
     // the signal was handed to subscribers before its PUBACK; a notice provoked now arrives after anything sent for it
     await publish(client, '$SYS/probe', 'x')
     expect((await inbox.next(`users/${reader.id}/notices`)).json()).toMatchObject({ type: 'publish_rejected', topic: '$SYS/probe' })
-    expect(await node.core.db.models.Signal.count({ where: { strategy_id: strategy } })).toBe(2)
+    expect(await node.database().models.Signal.count({ where: { strategy_id: strategy } })).toBe(2)
     expect(inbox.count(`strategy/${strategy}/AAPL`)).toBe(0)
     expect(client.connected).toBe(true)
   })
@@ -102,7 +102,7 @@ describe('mqtt revocation', () => {
     await publish(publisher, `strategy/${strategy}/AAPL`, signalBody({ description: 'restored' }))
     expect((await inbox.next(`strategy/${strategy}/AAPL`)).json()).toMatchObject({ description: 'restored' })
 
-    await node.core.db.models.Subscription.destroy({ where: { user_id: reader.id, strategy_id: strategy } })
+    await node.database().models.Subscription.destroy({ where: { user_id: reader.id, strategy_id: strategy } })
     node.core.bus.announce({ kind: 'policy' })
     expect((await inbox.next(`users/${reader.id}/notices`)).json()).toMatchObject({
       type: 'subscription_removed', topics: [`strategy/${strategy}/#`], client_id: clientId
@@ -140,7 +140,7 @@ describe('mqtt revocation', () => {
     expect(await subscribe(again, [`strategy/${added}/#`])).toEqual([1])
     await again.unsubscribeAsync(`strategy/${dropped}/#`)
 
-    await node.core.db.models.Subscription.destroy({ where: { user_id: reader.id } })
+    await node.database().models.Subscription.destroy({ where: { user_id: reader.id } })
     node.core.bus.announce({ kind: 'policy' })
     const notice = (await inbox.next(`users/${reader.id}/notices`)).json<{ type: string, topics: string[] }>()
     expect(notice.type).toBe('subscription_removed')

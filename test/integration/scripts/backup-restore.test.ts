@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { QueryTypes } from 'sequelize'
 import { createBackup, type BackupOptions, type BackupResult } from '../../../core/backup/create-backup'
-import { runJob } from '../../../core/jobs/scheduler'
 import { Database } from '../../../models/database'
 import { scratchDatabase, usingMysql, type ScratchDatabase } from '../../helpers/database'
 import { startTestHub, type TestHub } from '../../helpers/hub'
@@ -194,7 +193,7 @@ describe('createBackup and restore.sh', () => {
     await seed(hub)
     const before = await snapshot(scratch.url)
     const { archive } = await backup(scratch.url, dir)
-    await hub.core.db.models.Signal.destroy({ where: { strategy_id: 'mean.rev' } })
+    await hub.database().models.Signal.destroy({ where: { strategy_id: 'mean.rev' } })
     await hub.shutdown({ keepDatabase: true })
     hub = undefined
 
@@ -353,7 +352,7 @@ describe('createBackup and restore.sh', () => {
   test('the backup job writes an archive, reports it with unprefixed progress lines, and counts the run', async () => {
     hub = await startTestHub({ BACKUP_DIR: dir, BACKUP_KEEP: '3', BACKUP_REDIS: 'off' }, scratch)
     const progress: string[] = []
-    const result = await runJob(hub.core, 'backup', { progress: (m) => progress.push(m) })
+    const result = await hub.core.jobs.run('backup', { progress: (m) => progress.push(m) })
     const archive = join(dir, archivesIn(dir)[0])
     expect(result).toEqual({ summary: `backup written: ${archive}`, counts: { archives: 1, files: 1, deleted: 0 } })
     expect(progress.at(-1)).toMatch(/^archive written \(\d+ bytes: database\.sql(ite)?\)$/)
@@ -363,7 +362,7 @@ describe('createBackup and restore.sh', () => {
 
   test('a backup that cannot be taken fails the job, is counted, and leaves no archive', async () => {
     hub = await startTestHub({ BACKUP_DIR: dir }, { url: 'sqlite::memory:', drop: async () => undefined })
-    await expect(runJob(hub.core, 'backup')).rejects.toThrow(/in-memory SQLite database/)
+    await expect(hub.core.jobs.run('backup')).rejects.toThrow(/in-memory SQLite database/)
     expect(await hub.core.metrics.registry.getSingleMetricAsString('signalhub_job_runs_total')).toContain('signalhub_job_runs_total{job_name="backup",result="failed"} 1')
     expect(readdirSync(dir)).toEqual([])
   })
