@@ -1,15 +1,17 @@
 import type { Sequelize } from 'sequelize'
-import { Outbox } from '../../core/signals/outbox'
+import { uniqueId } from '../helpers/fixtures'
 import { startTestHub, type TestHub, type TestUser } from '../helpers/hub'
-import { eventually, Inbox, startBrokerNode, subscribe, TestClients, uniqueId } from '../integration/broker/helpers'
-import { describeCluster, describeRedis, directDatabase, postSignal, range, receivedSeqs, signal, storedSeqs, TcpProxy, type CutMode } from './helpers'
+import { Inbox, subscribe, TestClients } from '../helpers/mqtt-clients'
+import { describeMysqlAndRedis, describeRedis } from '../helpers/services'
+import { TcpProxy, type CutMode } from '../helpers/tcp-proxy'
+import { waitFor } from '../helpers/wait'
+import { postSignal, range, receivedSeqs, signal, storedSeqs } from './helpers'
 
-describeCluster('redis outage on one node (Redis behind a TCP proxy)', () => {
+describeMysqlAndRedis('redis outage on one node (Redis behind a TCP proxy)', () => {
   const clients = new TestClients()
   let proxy: TcpProxy
   let a: TestHub
   let b: TestHub
-  let direct: Sequelize
   let owner: TestUser
   let reader: TestUser
 
@@ -19,18 +21,21 @@ describeCluster('redis outage on one node (Redis behind a TCP proxy)', () => {
     const prefix = `${uniqueId('shr')}:`
     a = await startTestHub({ REDIS_URL: proxy.route(process.env.REDIS_URL as string), REDIS_PREFIX: prefix, KEY_CACHE_MS: '60000' })
     b = await startTestHub({ REDIS_PREFIX: prefix }, a.scratch)
-    direct = directDatabase(a.scratch.url)
     owner = await a.user(uniqueId('owner'), 'publisher')
     reader = await a.user(uniqueId('reader'))
   })
   afterAll(async () => {
     proxy?.restore()
     await clients.endAll()
-    await direct?.close()
     await b?.stop()
     await a?.shutdown()
     await proxy?.close()
   })
+
+  /** The test's connection to the database both nodes share (not through the proxy, which carries only A's Redis). */
+  function stored(): Sequelize {
+    return a.database().sequelize
+  }
 
   async function redisUp(node: TestHub): Promise<number> {
     return (await node.core.metrics.redisUp.get()).values[0]?.value ?? -1
@@ -54,10 +59,10 @@ describeCluster('redis outage on one node (Redis behind a TCP proxy)', () => {
       return { client, inbox }
     }))
     expect((await postSignal(a.baseUrl, owner.key, signal(strategy))).status).toBe(201)
-    await eventually(() => receivedSeqs(onB.inbox.messages, strategy).has(1) && receivedSeqs(onA.inbox.messages, strategy).has(1))
+    await waitFor(() => receivedSeqs(onB.inbox.messages, strategy).has(1) && receivedSeqs(onA.inbox.messages, strategy).has(1))
 
     proxy.cut(mode)
-    await eventually(async () => await redisUp(a) === 0)
+    await waitFor(async () => await redisUp(a) === 0)
     for (const n of range(2, 4)) {
       const res = await postSignal(a.baseUrl, owner.key, signal(strategy, 'AAPL', `during the outage ${n}`))
       expect(res.status).toBe(201)
@@ -66,27 +71,26 @@ describeCluster('redis outage on one node (Redis behind a TCP proxy)', () => {
     }
     const fromB = await postSignal(b.baseUrl, owner.key, signal(strategy, 'MSFT', 'through the healthy node'))
     expect(fromB.body.seq).toBe(5)
-    await eventually(() => receivedSeqs(onB.inbox.messages, strategy).has(5))
-    expect((await storedSeqs(direct, strategy)).seqs).toEqual(range(1, 5))
+    await waitFor(() => receivedSeqs(onB.inbox.messages, strategy).has(5))
+    expect((await storedSeqs(stored(), strategy)).seqs).toEqual(range(1, 5))
     expect(onA.client.connected).toBe(true)
     const metrics = await (await fetch(`${a.baseUrl}/metrics`)).text()
     expect(metrics).toMatch(/^signalhub_redis_up 0$/m)
     expect(metrics).toMatch(/^signalhub_publish_failures_total [1-9]/m)
 
     proxy.restore()
-    await eventually(async () => await redisUp(a) === 1, 20_000, 100)
-    const outbox = new Outbox(a.core.db, (signals, retain) => a.core.signals.publish(signals, retain))
-    await eventually(async () => {
-      await outbox.sweep(0)
-      return (await storedSeqs(direct, strategy)).unpublished === 0
+    await waitFor(async () => await redisUp(a) === 1, 20_000, 100)
+    await waitFor(async () => {
+      await a.core.outbox.sweep(0)
+      return (await storedSeqs(stored(), strategy)).unpublished === 0
     }, 20_000, 250)
     expect(onA.client.connected).toBe(true)
-    for (const { inbox } of [onA, onB]) await eventually(() => range(2, 4).every((n) => receivedSeqs(inbox.messages, strategy).has(n)), 10_000)
+    for (const { inbox } of [onA, onB]) await waitFor(() => range(2, 4).every((n) => receivedSeqs(inbox.messages, strategy).has(n)), 10_000)
 
     // cross-node delivery again, both ways
     expect((await postSignal(b.baseUrl, owner.key, signal(strategy, 'MSFT', 'B to A'))).body.seq).toBe(6)
     expect((await postSignal(a.baseUrl, owner.key, signal(strategy, 'AAPL', 'A to B'))).body.seq).toBe(7)
-    for (const { inbox } of [onA, onB]) await eventually(() => [6, 7].every((n) => receivedSeqs(inbox.messages, strategy).has(n)), 10_000)
+    for (const { inbox } of [onA, onB]) await waitFor(() => [6, 7].every((n) => receivedSeqs(inbox.messages, strategy).has(n)), 10_000)
 
     // what A's subscriber missed while A was cut off (seq 5, ingested on B) is found by its gap, through history
     const seen = receivedSeqs(onA.inbox.messages, strategy)
@@ -102,9 +106,9 @@ describeRedis('broker shutdown while Redis hangs', () => {
   test('the broker closes, its fan-out and persistence connections included, though Redis stops answering', async () => {
     const target = new URL(process.env.REDIS_URL as string)
     const proxy = await TcpProxy.start(target.hostname, Number(target.port || 6379))
-    const node = await startBrokerNode({ REDIS_URL: proxy.route(process.env.REDIS_URL as string) })
+    const node = await startTestHub({ REDIS_URL: proxy.route(process.env.REDIS_URL as string) })
     try {
-      const user = await node.user('reader')
+      const user = await node.user(uniqueId('reader'))
       const client = await clients.connect(node.mqttUrl, { password: user.key, clientId: uniqueId('hang-'), clean: false })
       await subscribe(client, ['strategy/#'])
       proxy.cut('hang')

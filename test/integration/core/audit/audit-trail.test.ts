@@ -1,19 +1,23 @@
-import { loadConfig } from '../../../../core/config'
-import { createCore, type Core } from '../../../../core/core'
-import { scratchDatabase, type ScratchDatabase } from '../../../helpers/database'
+import { AuditTrail } from '../../../../core/audit/audit-trail'
+import type { Core } from '../../../../core/core'
+import type { Models } from '../../../../models/database'
+import { startCore, type TestNode } from '../../../helpers/node'
+import { waitFor } from '../../../helpers/wait'
 
 describe('AuditTrail', () => {
-  let scratch: ScratchDatabase
+  let node: TestNode
   let core: Core
 
+  /** The stored rows, read on the test's own connection. */
+  const stored = (): Models => node.database().models
+
   beforeEach(async () => {
-    scratch = await scratchDatabase()
-    core = await createCore(loadConfig({ DATABASE_URL: scratch.url, LOG_LEVEL: 'silent' }))
+    node = await startCore()
+    core = node.core
   })
 
   afterEach(async () => {
-    await core.close()
-    await scratch.drop()
+    await node.shutdown()
   })
 
   test('record then flush writes every entry once, with its time to the millisecond', async () => {
@@ -21,7 +25,7 @@ describe('AuditTrail', () => {
     for (let i = 0; i < 3; i++) core.audit.record({ action: 'test.entry', result: 'ok', resource: `r/${i}`, at, detail: { i } })
     await core.audit.flush()
     await core.audit.flush()
-    const rows = await core.db.models.AuditLog.findAll({ where: { action: 'test.entry' }, order: [['id', 'ASC']] })
+    const rows = await stored().AuditLog.findAll({ where: { action: 'test.entry' }, order: [['id', 'ASC']] })
     expect(rows.map((r) => r.resource)).toEqual(['r/0', 'r/1', 'r/2'])
     expect(rows.map((r) => r.at.toISOString())).toEqual([at.toISOString(), at.toISOString(), at.toISOString()])
     expect(JSON.parse(rows[2].detail ?? '{}')).toEqual({ i: 2 })
@@ -32,7 +36,7 @@ describe('AuditTrail', () => {
     core.audit.record({ action: `test.${long}`, result: 'ok', actor: long, resource: long, ip: long, clientId: long, requestId: long })
     core.audit.record({ action: 'test.after', result: 'ok' })
     await core.audit.flush()
-    const rows = (await core.db.models.AuditLog.findAll({ order: [['id', 'ASC']] })).filter((r) => r.action.startsWith('test.'))
+    const rows = (await stored().AuditLog.findAll({ order: [['id', 'ASC']] })).filter((r) => r.action.startsWith('test.'))
     expect(rows.map((r) => [r.action.length, r.actor?.length, r.resource?.length, r.ip?.length, r.client_id?.length, r.request_id?.length]))
       .toEqual([[64, 100, 255, 64, 128, 64], [10, undefined, undefined, undefined, undefined, undefined]])
   })
@@ -41,7 +45,7 @@ describe('AuditTrail', () => {
     const texts = ["O'Brien", 'back\\slash \\\' quote', 'line\nbreak\ttab\r', '"double"', '; DROP TABLE audit_logs; --', '信号 🚀', '\u001a ctrl-z', '%_ like', 'nul\u0000byte', '$1 $2 ? :name', '']
     texts.forEach((t) => core.audit.record({ action: 'test.text', result: 'ok', resource: t, detail: { t } }))
     await core.audit.flush()
-    const rows = await core.db.models.AuditLog.findAll({ where: { action: 'test.text' }, order: [['id', 'ASC']] })
+    const rows = await stored().AuditLog.findAll({ where: { action: 'test.text' }, order: [['id', 'ASC']] })
     expect(rows.map((r) => r.resource)).toEqual(texts)
     expect(rows.map((r) => (JSON.parse(r.detail ?? '{}') as { t: string }).t)).toEqual(texts)
   })
@@ -53,32 +57,45 @@ describe('AuditTrail', () => {
     core.audit.record({ action: 'test.cycle', result: 'ok', detail: cycle })
     core.audit.record({ action: 'test.after', result: 'ok', detail: { i: 1 } })
     await core.audit.flush()
-    const rows = (await core.db.models.AuditLog.findAll({ order: [['id', 'ASC']] })).filter((r) => r.action.startsWith('test.'))
+    const rows = (await stored().AuditLog.findAll({ order: [['id', 'ASC']] })).filter((r) => r.action.startsWith('test.'))
     expect(rows.map((r) => r.action)).toEqual(['test.bigint', 'test.cycle', 'test.after'])
     expect(rows.map((r) => Object.keys(JSON.parse(r.detail ?? '{}') as object))).toEqual([['unserialisable_detail'], ['unserialisable_detail'], ['i']])
   })
 
   test('a batch that cannot be written is kept and written by a later flush', async () => {
-    await core.db.sequelize.getQueryInterface().renameTable('audit_logs', 'audit_logs_away')
+    const tables = node.database().sequelize.getQueryInterface()
+    await tables.renameTable('audit_logs', 'audit_logs_away')
     core.audit.record({ action: 'test.kept', result: 'ok' })
     await core.audit.flush()
-    await core.db.sequelize.getQueryInterface().renameTable('audit_logs_away', 'audit_logs')
+    await tables.renameTable('audit_logs_away', 'audit_logs')
+    expect(await stored().AuditLog.count({ where: { action: 'test.kept' } })).toBe(0)
     await core.audit.flush()
-    expect(await core.db.models.AuditLog.count({ where: { action: 'test.kept' } })).toBe(1)
+    expect(await stored().AuditLog.count({ where: { action: 'test.kept' } })).toBe(1)
   })
 
   test('under a steady stream of entries every INSERT carries a full batch; the rest waits for the timer or a flush', async () => {
-    const insert = jest.spyOn(core.db, 'insertValues')
+    // a trail of the test's own, on the test's connection, so that the test can watch its INSERTs
+    const db = node.database()
+    const insert = jest.spyOn(db, 'insertValues')
+    const trail = new AuditTrail(db)
+    trail.start()
     const inserts = (): number[] => insert.mock.calls.filter(([table]) => table === 'audit_logs').map(([, , rows]) => rows.length)
-    for (let i = 0; i < 350; i++) {
-      core.audit.record({ action: 'test.stream', result: 'ok', detail: { i } })
-      // the writes of earlier batches run while entries keep coming
-      if (i % 7 === 0) await new Promise((resolve) => setImmediate(resolve))
+    let written: number[]
+    try {
+      for (let i = 0; i < 350; i++) {
+        trail.record({ action: 'test.stream', result: 'ok', detail: { i } })
+        // the writes of earlier batches run while entries keep coming
+        if (i % 7 === 0) await new Promise((resolve) => setImmediate(resolve))
+      }
+      await waitFor(() => inserts().length >= 3, 5000, 10, 'three full batches written')
+      await trail.flush()
+      written = inserts()
+    } finally {
+      await trail.stop()
+      insert.mockRestore()
     }
-    for (let i = 0; i < 500 && inserts().length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 10))
-    await core.audit.flush()
-    expect(inserts()).toEqual([100, 100, 100, 50])
-    const rows = await core.db.models.AuditLog.findAll({ where: { action: 'test.stream' }, order: [['id', 'ASC']] })
+    expect(written).toEqual([100, 100, 100, 50])
+    const rows = await stored().AuditLog.findAll({ where: { action: 'test.stream' }, order: [['id', 'ASC']] })
     expect(rows.map((r) => (JSON.parse(r.detail ?? '{}') as { i: number }).i)).toEqual(Array.from({ length: 350 }, (_, i) => i))
   })
 })

@@ -1,9 +1,8 @@
-import { loadConfig } from '../../../../core/config'
-import { createCore, type Core } from '../../../../core/core'
+import type { Core } from '../../../../core/core'
 import type { Principal } from '../../../../core/principal'
-import { Outbox, type PublishSignals } from '../../../../core/signals/outbox'
+import { Outbox, type OutboxOptions, type PublishSignals } from '../../../../core/signals/outbox'
 import type { MessageSink, SignalView } from '../../../../core/signals/signal-service'
-import { scratchDatabase, type ScratchDatabase } from '../../../helpers/database'
+import { startCore, type TestNode } from '../../../helpers/node'
 
 /** The broker's side of the hand-off: records what arrives; refuses while `down`, or from the `failAt`-th hand-off on. */
 class RecordingSink implements MessageSink {
@@ -17,7 +16,7 @@ class RecordingSink implements MessageSink {
 }
 
 describe('Outbox', () => {
-  let scratch: ScratchDatabase
+  let node: TestNode
   let core: Core
   let sink: RecordingSink
   let owner: Principal
@@ -26,14 +25,13 @@ describe('Outbox', () => {
   let publish: PublishSignals
 
   beforeEach(async () => {
-    scratch = await scratchDatabase()
-    core = await createCore(loadConfig({ DATABASE_URL: scratch.url, LOG_LEVEL: 'silent' }))
+    node = await startCore()
+    core = node.core
     sink = new RecordingSink()
     core.signals.setSink(sink)
-    const u = await core.db.models.User.create({ name: 'owner', contact: null, role: 'publisher' })
-    owner = { userId: u.id, userName: 'owner', role: 'publisher', keyId: null, keyPrefix: null }
-    await core.db.models.Strategy.create({ id: 'alpha', name: 'Alpha', owner_id: u.id })
-    await core.policy.reload()
+    const actor = await node.actor('owner', 'publisher')
+    owner = actor.principal
+    await node.strategy('alpha', actor)
     batches = []
     publish = (signals, retain) => {
       batches.push(signals.length)
@@ -42,9 +40,17 @@ describe('Outbox', () => {
   })
 
   afterEach(async () => {
-    await core.close()
-    await scratch.drop()
+    await node.shutdown()
   })
+
+  /**
+   * An outbox under test on the test's own connection to the node's database (the node's
+   * `core.outbox` has fixed options and publishes without `batches` seeing it), handing
+   * signals to the node's signal service.
+   */
+  function outbox(options: OutboxOptions = {}): Outbox {
+    return new Outbox(node.database(), publish, options)
+  }
 
   /** Stores `count` signals while the broker refuses them, so they wait in the outbox. */
   async function leftBehind(count: number): Promise<void> {
@@ -58,48 +64,49 @@ describe('Outbox', () => {
 
   test('sweep, full batches, drains until a batch comes back short, oldest first', async () => {
     await leftBehind(5)
-    expect(await new Outbox(core.db, publish, { batchSize: 2 }).sweep(0)).toBe(5)
+    expect(await outbox({ batchSize: 2 }).sweep(0)).toBe(5)
     expect(batches).toEqual([2, 2, 1])
     expect(sink.delivered.map((d) => d.seq)).toEqual([1, 2, 3, 4, 5])
     expect(sink.delivered.map((d) => d.retain)).toEqual([false, false, false, false, true])
-    expect(await core.db.models.SignalOutbox.count()).toBe(0)
+    expect(await node.database().models.SignalOutbox.count()).toBe(0)
   })
 
   test('sweep, a hand-off fails, stops there and resolves with what was published; the rest waits for the next sweep', async () => {
     await leftBehind(4)
     sink.failAt = 2
-    const outbox = new Outbox(core.db, publish, { batchSize: 2 })
-    expect(await outbox.sweep(0)).toBe(1)
+    const swept = outbox({ batchSize: 2 })
+    expect(await swept.sweep(0)).toBe(1)
     expect(batches).toEqual([2])
-    expect(await core.db.models.SignalOutbox.count()).toBe(3)
+    expect(await node.database().models.SignalOutbox.count()).toBe(3)
     sink.failAt = Number.POSITIVE_INFINITY
-    expect(await outbox.sweep(0)).toBe(3)
+    expect(await swept.sweep(0)).toBe(3)
     expect(sink.delivered.map((d) => d.seq)).toEqual([1, 2, 3, 4])
   })
 
   test('sweep, signals younger than the grace period, leaves them to a later sweep', async () => {
     await leftBehind(2)
-    expect(await new Outbox(core.db, publish).sweep(60_000)).toBe(0)
+    expect(await outbox().sweep(60_000)).toBe(0)
     expect(batches).toEqual([])
-    expect(await new Outbox(core.db, publish, { now: () => new Date(Date.now() + 120_000) }).sweep(60_000)).toBe(2)
+    expect(await outbox({ now: () => new Date(Date.now() + 120_000) }).sweep(60_000)).toBe(2)
   })
 
   test('sweep, the database fails, resolves with 0 instead of rejecting', async () => {
     await leftBehind(1)
-    await core.db.sequelize.getQueryInterface().renameTable('signal_outbox', 'signal_outbox_away')
+    await node.database().sequelize.getQueryInterface().renameTable('signal_outbox', 'signal_outbox_away')
     try {
-      await expect(new Outbox(core.db, publish).sweep(0)).resolves.toBe(0)
+      await expect(outbox().sweep(0)).resolves.toBe(0)
     } finally {
-      await core.db.sequelize.getQueryInterface().renameTable('signal_outbox_away', 'signal_outbox')
+      await node.database().sequelize.getQueryInterface().renameTable('signal_outbox_away', 'signal_outbox')
     }
     expect(sink.delivered).toEqual([])
+    expect(await outbox().sweep(0)).toBe(1)
   })
 
   test('sweep, called while one runs, joins it; stop waits for it', async () => {
     await leftBehind(3)
-    const outbox = new Outbox(core.db, publish)
-    const [a, b] = [outbox.sweep(0), outbox.sweep(0)]
-    await outbox.stop()
+    const swept = outbox()
+    const [a, b] = [swept.sweep(0), swept.sweep(0)]
+    await swept.stop()
     expect(await a).toBe(3)
     expect(await b).toBe(3)
     expect(batches).toEqual([3])

@@ -1,10 +1,10 @@
-import { loadConfig } from '../../../../core/config'
-import { createCore, type Core } from '../../../../core/core'
+import type { Core } from '../../../../core/core'
 import type { Principal } from '../../../../core/principal'
-import { Outbox } from '../../../../core/signals/outbox'
 import type { MessageSink, SignalView } from '../../../../core/signals/signal-service'
 import { toSignalView } from '../../../../core/signals/signal-view'
-import { scratchDatabase, type ScratchDatabase } from '../../../helpers/database'
+import type { Models } from '../../../../models/database'
+import type { TestActor } from '../../../helpers/fixtures'
+import { startCore, type TestNode } from '../../../helpers/node'
 
 interface Delivered { topic: string, body: SignalView, qos: number, retain: boolean }
 
@@ -22,38 +22,37 @@ class RecordingSink implements MessageSink {
 }
 
 describe('SignalService', () => {
-  let scratch: ScratchDatabase
+  let node: TestNode
   let core: Core
   let sink: RecordingSink
+  let ownerActor: TestActor
   let owner: Principal
   let other: Principal
   let admin: Principal
 
-  async function principal(name: string, role: string): Promise<Principal> {
-    const u = await core.db.models.User.create({ name, contact: null, role })
-    return { userId: u.id, userName: name, role, keyId: null, keyPrefix: null }
-  }
+  /** The stored rows, read on the test's own connection. */
+  const stored = (): Models => node.database().models
 
   const signal = (over: Record<string, unknown> = {}) => ({
     strategy_id: 'alpha', symbol: 'AAPL', type: 'buy', execute_date: '2026-11-21T09:30:00', description: 'enter', ...over
   })
 
   beforeEach(async () => {
-    scratch = await scratchDatabase()
-    core = await createCore(loadConfig({ DATABASE_URL: scratch.url, LOG_LEVEL: 'silent', TZ_DEFAULT: 'Asia/Shanghai' }))
+    node = await startCore({ TZ_DEFAULT: 'Asia/Shanghai' })
+    core = node.core
     sink = new RecordingSink()
     core.signals.setSink(sink)
-    owner = await principal('owner', 'publisher')
-    other = await principal('other', 'publisher')
-    admin = await principal('root', 'admin')
-    await core.db.models.Strategy.create({ id: 'alpha', name: 'Alpha', owner_id: owner.userId })
-    await core.db.models.Strategy.create({ id: 'beta', name: 'Beta', owner_id: other.userId })
-    await core.policy.reload()
+    ownerActor = await node.actor('owner', 'publisher')
+    const otherActor = await node.actor('other', 'publisher')
+    owner = ownerActor.principal
+    other = otherActor.principal
+    admin = (await node.actor('root', 'admin')).principal
+    await node.strategy('alpha', ownerActor)
+    await node.strategy('beta', otherActor)
   })
 
   afterEach(async () => {
-    await core.close()
-    await scratch.drop()
+    await node.shutdown()
   })
 
   const ingest = (p: Principal, body: unknown, idempotencyKey?: string) => {
@@ -69,13 +68,13 @@ describe('SignalService', () => {
     expect(sink.delivered).toEqual([{ topic: 'strategy/alpha/AAPL', body: signals[0], qos: 1, retain: true }])
     expect(Object.keys(sink.delivered[0].body)).toEqual(['id', 'seq', 'strategy_id', 'symbol', 'type', 'execute_date', 'description', 'payload', 'publisher', 'created_at'])
     await core.signals.settled()
-    expect(await core.db.models.SignalOutbox.findByPk(signals[0].id)).toBeNull()
+    expect(await stored().SignalOutbox.findByPk(signals[0].id)).toBeNull()
   })
 
   test('ingest keeps the milliseconds of execute_date through the database', async () => {
     const { signals } = await ingest(owner, signal({ execute_date: '2026-11-21T09:30:00.123+08:00' }))
     expect(signals[0].execute_date).toBe('2026-11-21T01:30:00.123Z')
-    const row = await core.db.models.Signal.findByPk(signals[0].id)
+    const row = await stored().Signal.findByPk(signals[0].id)
     expect(row?.execute_date.toISOString()).toBe('2026-11-21T01:30:00.123Z')
   })
 
@@ -90,20 +89,20 @@ describe('SignalService', () => {
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => ingest(owner, signal({ description: `n${i}` }))))
     const seqs = results.map((r) => r.signals[0].seq).sort((a, b) => a - b)
     expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => i + 1))
-    const strategy = await core.db.models.Strategy.findByPk('alpha')
+    const strategy = await stored().Strategy.findByPk('alpha')
     expect(strategy?.last_seq).toBe(40)
   })
 
   /** Every answered view is exactly the stored row it names (id, seq and every field). */
   async function expectViewsStored(views: SignalView[]): Promise<void> {
-    const rows = await core.db.models.Signal.findAll({ where: { id: views.map((v) => v.id) } })
-    const stored = new Map(rows.map((r) => [r.id, toSignalView(r)]))
-    expect(views.map((v) => stored.get(v.id))).toEqual(views)
+    const rows = await stored().Signal.findAll({ where: { id: views.map((v) => v.id) } })
+    const byId = new Map(rows.map((r) => [r.id, toSignalView(r)]))
+    expect(views.map((v) => byId.get(v.id))).toEqual(views)
   }
 
   /** The outbox holds exactly these signals. */
   async function expectWaiting(views: SignalView[]): Promise<void> {
-    const rows = await core.db.models.SignalOutbox.findAll()
+    const rows = await stored().SignalOutbox.findAll()
     expect(rows.map((r) => r.signal_id).sort((a, b) => a - b)).toEqual(views.map((v) => v.id).sort((a, b) => a - b))
   }
 
@@ -127,11 +126,10 @@ describe('SignalService', () => {
   })
 
   test('a strategy deleted behind the policy\'s back fails only its own requests: nothing of them stored, the rest of the group written', async () => {
-    await core.db.models.Strategy.create({ id: 'doomed', name: 'Doomed', owner_id: owner.userId })
-    await core.policy.reload()
+    await node.strategy('doomed', ownerActor)
     await ingest(owner, signal())
     // deleted in the database while this node's policy snapshot still lists it
-    await core.db.sequelize.query("DELETE FROM strategies WHERE id = 'doomed'")
+    expect(await node.database().update('DELETE FROM strategies WHERE id = $1', ['doomed'])).toBe(1)
     const outcomes = await Promise.allSettled([
       ingest(owner, signal({ description: 'kept 1' })),
       ingest(owner, signal({ strategy_id: 'doomed' })),
@@ -140,21 +138,21 @@ describe('SignalService', () => {
     ])
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled'])
     expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'validation_failed' })
-    const rows = await core.db.models.Signal.findAll({ order: [['seq', 'ASC']] })
+    const rows = await stored().Signal.findAll({ order: [['seq', 'ASC']] })
     expect(rows.map((r) => [r.strategy_id, r.seq])).toEqual([['alpha', 1], ['alpha', 2], ['alpha', 3], ['alpha', 4]])
-    expect((await core.db.models.Strategy.findByPk('alpha'))?.last_seq).toBe(4)
+    expect((await stored().Strategy.findByPk('alpha'))?.last_seq).toBe(4)
   })
 
   test('published marks are written in the background and settled() waits for them', async () => {
     const { signals } = await ingest(owner, signal())
     await core.signals.settled()
-    expect(await core.db.models.SignalOutbox.findByPk(signals[0].id)).toBeNull()
-    expect(await core.db.models.SignalOutbox.count()).toBe(0)
+    expect(await stored().SignalOutbox.findByPk(signals[0].id)).toBeNull()
+    expect(await stored().SignalOutbox.count()).toBe(0)
   })
 
   test('ingest to another owner\'s strategy is forbidden and stores nothing', async () => {
     await expect(ingest(other, signal())).rejects.toMatchObject({ code: 'forbidden' })
-    expect(await core.db.models.Signal.count()).toBe(0)
+    expect(await stored().Signal.count()).toBe(0)
     expect(sink.delivered).toHaveLength(0)
   })
 
@@ -164,7 +162,7 @@ describe('SignalService', () => {
 
   test('a batch with one forbidden item stores none of them', async () => {
     await expect(ingest(owner, { signals: [signal(), signal({ strategy_id: 'beta' })] })).rejects.toMatchObject({ code: 'forbidden' })
-    expect(await core.db.models.Signal.count()).toBe(0)
+    expect(await stored().Signal.count()).toBe(0)
   })
 
   test('a batch with invalid items reports each item\'s path and stores nothing', async () => {
@@ -179,7 +177,7 @@ describe('SignalService', () => {
     expect(again.replayed).toBe(true)
     expect(again.signals).toEqual(first.signals)
     expect(sink.delivered).toHaveLength(1)
-    expect(await core.db.models.Signal.count()).toBe(1)
+    expect(await stored().Signal.count()).toBe(1)
   })
 
   test('the same idempotency key with a different body is a conflict', async () => {
@@ -196,18 +194,17 @@ describe('SignalService', () => {
   test('concurrent requests with one idempotency key store once', async () => {
     const results = await Promise.all([ingest(owner, signal(), 'k-race'), ingest(owner, signal(), 'k-race'), ingest(owner, signal(), 'k-race')])
     expect(new Set(results.map((r) => r.signals[0].id)).size).toBe(1)
-    expect(await core.db.models.Signal.count()).toBe(1)
+    expect(await stored().Signal.count()).toBe(1)
   })
 
   test('a signal whose hand-off fails stays in the outbox and the outbox sweep delivers it later', async () => {
     sink.failNext = 1
     const { signals } = await ingest(owner, signal())
     expect(sink.delivered).toHaveLength(0)
-    expect(await core.db.models.SignalOutbox.findByPk(signals[0].id)).not.toBeNull()
-    const outbox = new Outbox(core.db, (views, retain) => core.signals.publish(views, retain), { now: core.now })
-    expect(await outbox.sweep(0)).toBe(1)
+    expect(await stored().SignalOutbox.findByPk(signals[0].id)).not.toBeNull()
+    expect(await core.outbox.sweep(0)).toBe(1)
     expect(sink.delivered.map((d) => d.body.id)).toEqual([signals[0].id])
-    expect(await outbox.sweep(0)).toBe(0)
+    expect(await core.outbox.sweep(0)).toBe(0)
   })
 
   test('parseMqttPayload takes strategy and symbol from the topic and the idempotency key from the body', () => {
@@ -228,7 +225,7 @@ describe('SignalService', () => {
   test('the audit trail records ingest with the caller and never the payload', async () => {
     await ingest(owner, signal({ payload: { secret_sauce: 42 } }))
     await core.audit.flush()
-    const rows = await core.db.models.AuditLog.findAll({ where: { action: 'signal.ingest' } })
+    const rows = await stored().AuditLog.findAll({ where: { action: 'signal.ingest' } })
     expect(rows).toHaveLength(1)
     expect(rows[0]).toMatchObject({ user_id: owner.userId, result: 'ok', resource: 'strategy/alpha' })
     expect(rows[0].detail).not.toContain('secret_sauce')
