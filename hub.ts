@@ -32,8 +32,8 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 
 /** HTTP_PORT's server: HTTPS (and WSS at /mqtt) when HTTPS_CERT and HTTPS_KEY are set, plain HTTP otherwise. */
 function createHttpServer(config: Config, bridge: HttpApp): Server {
-  if (config.HTTPS_CERT === undefined || config.HTTPS_KEY === undefined) return createServer(bridge.app)
-  return createHttpsServer({ cert: readPem(config.HTTPS_CERT), key: readPem(config.HTTPS_KEY), minVersion: 'TLSv1.2' }, bridge.app)
+  if (config.HTTPS_CERT === undefined || config.HTTPS_KEY === undefined) return createServer(bridge.classes, bridge.listener)
+  return createHttpsServer({ ...bridge.classes, cert: readPem(config.HTTPS_CERT), key: readPem(config.HTTPS_KEY), minVersion: 'TLSv1.2' }, bridge.listener)
 }
 
 /** How long a stopping node waits for HTTP requests it already accepted. */

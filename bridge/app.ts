@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import express from 'express'
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import type { Core } from '../core/core'
@@ -12,6 +13,7 @@ import { rateLimit } from './middleware/rate-limit'
 import { requestId } from './middleware/request-id'
 import { requireJson } from './middleware/require-json'
 import { securityHeaders } from './middleware/security-headers'
+import { directListener, expressServerClasses, type ServerClasses } from './direct-route'
 import { registry } from './openapi'
 import { consoleRouter } from './routes/console.routes'
 import { docsRouter } from './routes/docs.routes'
@@ -22,8 +24,11 @@ import { statsRouter } from './routes/stats.routes'
 import { SignalStreams } from './signal-streams'
 
 export interface HttpApp {
-  /** The HTTP server's request listener. */
   app: express.Express
+  /** The HTTP server's request listener: `app`, with POST /api/v1/signals served directly (see directListener). */
+  listener: (req: IncomingMessage, res: ServerResponse) => void
+  /** The request and response classes to create the HTTP server with (`createServer(classes, listener)`). */
+  classes: ServerClasses
   /** Ends open SSE streams and stops their timers; the server itself is closed by its owner. */
   close(): void
 }
@@ -34,7 +39,9 @@ export interface HttpApp {
  * behind authentication, rate limiting and JSON parsing; 404 and the error renderer last.
  * POST /api/v1/signals, the busiest route by far, is matched right after the headers,
  * through the same access log and guards as the rest of /api/v1 but without walking the
- * routers in between.
+ * routers in between; the server's `listener` goes further and runs that chain (headers
+ * included) without the router at all, for exactly that method and path (bridge/direct-route.ts
+ * says why).
  */
 export function createHttpApp(core: Core): HttpApp {
   const app = express()
@@ -56,7 +63,8 @@ export function createHttpApp(core: Core): HttpApp {
   api.use(managementRouter(core))
   api.use(keepRouteTemplate)
 
-  app.use(requestId, securityHeaders(), cors(core.config.CORS_ORIGINS))
+  const headers = [requestId, securityHeaders(), cors(core.config.CORS_ORIGINS)]
+  app.use(...headers)
   app.post('/api/v1/signals', access, ...guards, signals.ingest)
   app.use(healthRouter(core))
   app.use('/console', consoleRouter())
@@ -66,5 +74,7 @@ export function createHttpApp(core: Core): HttpApp {
   app.use(notFound)
   app.use(errorHandler)
 
-  return { app, close: () => streams.close() }
+  const classes = expressServerClasses(app)
+  const listener = directListener(app, { method: 'POST', path: '/api/v1/signals', handlers: [...headers, access, ...guards, signals.ingest], onError: errorHandler }, classes)
+  return { app, listener, classes, close: () => streams.close() }
 }

@@ -51,7 +51,7 @@ export async function startBridge(env: Env = {}, scratch?: ScratchDatabase): Pro
     publish: async (topic, payload, options) => { published.push({ topic, payload: payload.toString('utf8'), retain: options.retain }) }
   })
   const http = createHttpApp(core)
-  const server = createServer(http.app)
+  const server = createServer(http.classes, http.listener)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   const { models } = core.db
