@@ -39,7 +39,8 @@ export interface HttpApp {
  * POST /api/v1/signals, the busiest route by far, is matched right after the headers,
  * through the same access log and guards as the rest of /api/v1 but without walking the
  * routers in between; the server's `listener` goes further and runs that chain (headers
- * included) without the router at all, for exactly that method and path.
+ * included) without the router at all, for exactly that method and path (bridge/direct-route.ts
+ * says why).
  */
 export function createHttpApp(core: Core): HttpApp {
   const app = express()

@@ -1,3 +1,18 @@
+/**
+ * POST /api/v1/signals served without Express' router: the one route that is not an
+ * ordinary Express route, kept because it is worth far more than 15 % of single-signal
+ * ingest throughput (MariaDB, 16 connections). Hubs built with it and with an ordinary
+ * route instead, loaded at the same time (12 rounds of 2.5 s): 175 → 267 requests/s
+ * (median; ratio per round 1.38, 1.15–2.23), hub CPU per request 1,247 → 743 µs. In
+ * `npm run bench`, 8 alternating runs each: 343 → 537 signals/s (medians).
+ * It has two parts that pay only together: the listener that runs the route's handlers
+ * itself, and server classes whose requests and responses are born with the app's
+ * prototypes. Apart, neither gained anything (hub CPU per request, alternating runs: the
+ * ordinary route 723 µs, the listener alone 740 µs, requests born with the app's
+ * prototypes but routed by Express 926 µs, both 447–568 µs). The handlers are the app's
+ * own (request id, helmet, CORS, access log, guards, body-parser, ingest); only their
+ * dispatch is done here.
+ */
 import { IncomingMessage, ServerResponse } from 'node:http'
 import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from 'express'
 
@@ -36,9 +51,7 @@ export function expressServerClasses(app: Express): ServerClasses {
  * to `app`. The route's requests get Express' request and response objects (the app's
  * prototypes, `res.locals`, `req.params`), run the same handlers in the same order and
  * have their errors rendered by the same error handler; what is skipped is walking the
- * router's layers and the per-request set-up of `app.handle`. For the busiest route,
- * signal ingest, that was about a seventh of the process' CPU time per request.
- * `res.locals.routeTemplate` is set to the path (the access log's route label). A handler
+ * router's layers and the per-request set-up of `app.handle`. `res.locals.routeTemplate` is set to the path (the access log's route label). A handler
  * may not call `next('route')` or `next('router')` here; they are treated as errors.
  * With `classes` (given to the server too, see expressServerClasses), the route's requests
  * already have their prototypes.

@@ -7,18 +7,43 @@ import mqtt from 'mqtt'
 import { loadConfig } from '../../core/config'
 import { startTestHub, type TestHub } from '../helpers/hub'
 
-/** GET over HTTPS trusting only `ca`; resolves status, headers and body. */
-function httpsGet(url: string, ca: string): Promise<{ status: number, headers: Record<string, string | string[] | undefined>, body: string }> {
+/** A request over HTTPS trusting only `ca` (GET without a body by default); resolves status, headers and body. */
+function httpsRequest(url: string, ca: string, options: { method?: string, headers?: Record<string, string>, body?: string } = {}): Promise<{ status: number, headers: Record<string, string | string[] | undefined>, body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { ca, servername: 'localhost' }, (res) => {
+    const req = request(url, { ca, servername: 'localhost', method: options.method ?? 'GET', headers: options.headers }, (res) => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (d: string) => { body += d })
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
     })
     req.on('error', reject)
-    req.end()
+    req.end(options.body)
   })
+}
+
+const CSP_OVER_HTTP = "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'self';img-src 'self' data:;" +
+  "object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self' https: 'unsafe-inline';connect-src 'self' ws: wss:"
+const CSP_OVER_HTTPS = CSP_OVER_HTTP.replace(";connect-src", ";upgrade-insecure-requests;connect-src")
+const HSTS = 'max-age=31536000; includeSubDomains'
+
+/** helmet's other headers, the same on every answer. */
+const HELMET_DEFAULTS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'origin-agent-cluster': '?1',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-dns-prefetch-control': 'off',
+  'x-download-options': 'noopen',
+  'x-frame-options': 'SAMEORIGIN',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-xss-protection': '0'
+}
+
+/** The security headers of an answer, by name; absent ones as null. */
+function securityHeadersOf(get: (name: string) => string | null | undefined): Record<string, string | null> {
+  const names = ['content-security-policy', 'strict-transport-security', ...Object.keys(HELMET_DEFAULTS)]
+  return Object.fromEntries(names.map((name) => [name, get(name) ?? null]))
 }
 
 describe('native HTTPS for the bridge (HTTPS_CERT / HTTPS_KEY)', () => {
@@ -39,11 +64,16 @@ describe('native HTTPS for the bridge (HTTPS_CERT / HTTPS_KEY)', () => {
   })
 
   test('HTTP_PORT speaks HTTPS and sends HSTS', async () => {
-    const res = await httpsGet(`https://127.0.0.1:${hub.ports.http}/healthz`, cert)
+    const res = await httpsRequest(`https://127.0.0.1:${hub.ports.http}/healthz`, cert)
     expect(res.status).toBe(200)
-    expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains')
-    expect(String(res.headers['content-security-policy'])).toContain('upgrade-insecure-requests')
+    expect(securityHeadersOf((name) => res.headers[name] as string | undefined)).toEqual({ ...HELMET_DEFAULTS, 'content-security-policy': CSP_OVER_HTTPS, 'strict-transport-security': HSTS })
     await expect(fetch(`http://127.0.0.1:${hub.ports.http}/healthz`)).rejects.toThrow()
+  })
+
+  test('signal ingest over HTTPS carries the same headers, refused or not', async () => {
+    const res = await httpsRequest(`https://127.0.0.1:${hub.ports.http}/api/v1/signals`, cert, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+    expect(res.status).toBe(401)
+    expect(securityHeadersOf((name) => res.headers[name] as string | undefined)).toEqual({ ...HELMET_DEFAULTS, 'content-security-policy': CSP_OVER_HTTPS, 'strict-transport-security': HSTS })
   })
 
   test('MQTT over WSS at /mqtt logs in with a key', async () => {
@@ -69,21 +99,22 @@ describe('headers, CORS and /metrics over plain HTTP', () => {
   beforeAll(async () => { hub = await startTestHub({ CORS_ORIGINS: 'https://console.example', METRICS_ALLOW: '10.0.0.0/8,::1' }) })
   afterAll(() => hub.shutdown())
 
-  test('no HSTS and no upgrade-insecure-requests on HTTP; helmet defaults otherwise', async () => {
-    const res = await fetch(`${hub.baseUrl}/healthz`)
-    expect(res.headers.get('strict-transport-security')).toBeNull()
-    const csp = res.headers.get('content-security-policy') ?? ''
-    expect(csp).not.toContain('upgrade-insecure-requests')
-    expect(csp).toContain("script-src 'self'")
-    expect(csp).toContain("connect-src 'self' ws: wss:")
-    expect(csp).toContain("frame-ancestors 'self'")
-    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
-    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN')
+  const answers: Array<[string, string, RequestInit]> = [
+    ['a probe', '/healthz', {}],
+    ['Swagger UI', '/docs/', {}],
+    ['the console', '/console/', {}],
+    ['signal ingest', '/api/v1/signals', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }],
+    ['an unknown path', '/nope', {}]
+  ]
+
+  test.each(answers)('%s over HTTP: helmet\'s defaults and the CSP, no HSTS, no upgrade-insecure-requests', async (_name, path, init) => {
+    const res = await fetch(`${hub.baseUrl}${path}`, init)
+    expect(securityHeadersOf((name) => res.headers.get(name))).toEqual({ ...HELMET_DEFAULTS, 'content-security-policy': CSP_OVER_HTTP, 'strict-transport-security': null })
   })
 
-  test('HSTS when a trusted proxy says the request came over HTTPS', async () => {
-    const res = await fetch(`${hub.baseUrl}/healthz`, { headers: { 'x-forwarded-proto': 'https' } })
-    expect(res.headers.get('strict-transport-security')).toMatch(/max-age=31536000/)
+  test.each(answers)('%s, when a trusted proxy says the request came over HTTPS: HSTS and upgrade-insecure-requests', async (_name, path, init) => {
+    const res = await fetch(`${hub.baseUrl}${path}`, { ...init, headers: { ...init.headers as Record<string, string>, 'x-forwarded-proto': 'https' } })
+    expect(securityHeadersOf((name) => res.headers.get(name))).toEqual({ ...HELMET_DEFAULTS, 'content-security-policy': CSP_OVER_HTTPS, 'strict-transport-security': HSTS })
   })
 
   test('Swagger UI at /docs/ loads only same-origin scripts, which the CSP allows', async () => {
@@ -140,10 +171,14 @@ describe('headers, CORS and /metrics over plain HTTP', () => {
     expect(() => loadConfig({ METRICS_ALLOW: 'example.com' })).toThrow(/^METRICS_ALLOW:/)
   })
 
-  test('X-Forwarded-For is ignored when TRUST_PROXY=false', async () => {
+  test('X-Forwarded-For and X-Forwarded-Proto are ignored when TRUST_PROXY=false', async () => {
     const strict = await startTestHub({ TRUST_PROXY: 'false', METRICS_ALLOW: '10.0.0.0/8' })
     try {
       expect((await fetch(`${strict.baseUrl}/metrics`, { headers: { 'x-forwarded-for': '10.1.2.3' } })).status).toBe(403)
+      for (const [method, path] of [['GET', '/healthz'], ['POST', '/api/v1/signals']]) {
+        const res = await fetch(`${strict.baseUrl}${path}`, { method, headers: { 'x-forwarded-proto': 'https' } })
+        expect(securityHeadersOf((name) => res.headers.get(name))).toEqual({ ...HELMET_DEFAULTS, 'content-security-policy': CSP_OVER_HTTP, 'strict-transport-security': null })
+      }
     } finally {
       await strict.shutdown()
     }
