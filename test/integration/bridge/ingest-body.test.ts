@@ -1,9 +1,11 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { connect as connectTcp } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib'
 import { MAX_BODY_BYTES } from '../../../bridge/middleware/json-body'
 import { problemCode, rawHttp } from '../../security/hostile-helpers'
-import { startBridge, storedSignals, type BridgeUser, type TestBridge } from './harness'
+import { startBridge, type TestBridge } from '../../helpers/bridge'
+import type { TestUser } from '../../helpers/fixtures'
 
 /**
  * What a stranger can put in the body of POST /api/v1/signals beyond the JSON itself:
@@ -13,7 +15,7 @@ import { startBridge, storedSignals, type BridgeUser, type TestBridge } from './
  */
 
 let bridge: TestBridge
-let publisher: BridgeUser
+let publisher: TestUser
 let port: number
 
 const valid = { strategy_id: 'b1', symbol: 'BTC', type: 'buy', execute_date: '2026-01-01T09:30:00+08:00' }
@@ -84,41 +86,41 @@ afterAll(async () => { await bridge.shutdown() })
 
 describe('POST /api/v1/signals: what the body may be', () => {
   test.each(ACCEPTED.map((c) => [c.name, c] as const))('%s → 201, stored once', async (_name, c) => {
-    const before = await storedSignals(bridge)
+    const before = await bridge.database().models.Signal.count()
     const res = await rawHttp(port, request(c, publisher.key))
     expect(res.status).toBe(c.status)
     expect(JSON.parse(res.body)).toMatchObject({ strategy_id: 'b1', symbol: 'BTC', type: 'buy' })
-    expect(await storedSignals(bridge)).toBe(before + 1)
+    expect(await bridge.database().models.Signal.count()).toBe(before + 1)
   })
 
   test.each(REFUSED.map((c) => [c.name, c] as const))('%s → refused with its problem code, nothing stored', async (_name, c) => {
-    const before = await storedSignals(bridge)
+    const before = await bridge.database().models.Signal.count()
     const published = bridge.published.length
     const res = await rawHttp(port, request(c, publisher.key))
     expect({ status: res.status, code: problemCode(res.body) }).toEqual({ status: c.status, code: c.code })
     expect(res.headers).toMatch(/\r\ncontent-type: application\/problem\+json/i)
     expect(res.headers).toMatch(/\r\nx-request-id: [0-9a-f-]{36}\r\n/i)
-    expect(await storedSignals(bridge)).toBe(before)
+    expect(await bridge.database().models.Signal.count()).toBe(before)
     expect(bridge.published.length).toBe(published)
   })
 
   test('a chunked body the client stops sending mid-way stores nothing, is logged as 499 under the route, and the server goes on', async () => {
-    const before = await storedSignals(bridge)
+    const before = await bridge.database().models.Signal.count()
     const socket = connectTcp(port, '127.0.0.1')
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
     // the client goes away once the server has started reading the body ('resume': the body reader
     // asked for data); the access log records the request when the response closes
-    const gone = new Promise<void>((resolve) => bridge.server.once('request', (req, res) => {
+    const gone = new Promise<void>((resolve) => bridge.server.once('request', (req: IncomingMessage, res: ServerResponse) => {
       res.once('close', () => resolve())
       req.once('resume', () => socket.destroy())
     }))
     socket.write(`POST /api/v1/signals HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${publisher.key}\r\nContent-Type: application/json\r\nX-Request-Id: cut-chunked\r\nTransfer-Encoding: chunked\r\n\r\n${json.length.toString(16)}\r\n${json.slice(0, 20)}`)
     await gone
     await bridge.core.audit.flush()
-    const row = await bridge.core.db.models.AuditLog.findOne({ where: { request_id: 'cut-chunked' } })
+    const row = await bridge.database().models.AuditLog.findOne({ where: { request_id: 'cut-chunked' } })
     expect(row?.resource).toBe('POST /api/v1/signals')
     expect(JSON.parse(row?.detail ?? '{}')).toMatchObject({ route: '/api/v1/signals', status: 499 })
-    expect(await storedSignals(bridge)).toBe(before)
+    expect(await bridge.database().models.Signal.count()).toBe(before)
     expect((await rawHttp(port, request({ body: json }, publisher.key))).status).toBe(201)
   })
 })
@@ -153,7 +155,7 @@ describe('POST /api/v1/signals: the headers every answer carries', () => {
     const res = await sent({ 'x-request-id': 'headers-415', 'content-type': 'text/plain' }, json)
     expect(res.status).toBe(415)
     await bridge.core.audit.flush()
-    const row = await bridge.core.db.models.AuditLog.findOne({ where: { request_id: 'headers-415' } })
+    const row = await bridge.database().models.AuditLog.findOne({ where: { request_id: 'headers-415' } })
     expect(row?.resource).toBe('POST /api/v1/signals')
     expect(JSON.parse(row?.detail ?? '{}')).toMatchObject({ route: '/api/v1/signals', status: 415 })
   })
