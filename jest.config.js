@@ -22,8 +22,10 @@ const COMPILED = [
 ]
 
 module.exports = {
-  // every suite has its own scratch database, Redis prefix, ports and names; CI may have more cores
-  maxWorkers: process.env.JEST_MAX_WORKERS ?? '50%',
+  // Suites run side by side: each has its own scratch database, Redis prefix, ports, MQTT
+  // names and user ids (test/helpers/node.ts). One worker per core; jest's default keeps one
+  // core for itself, which leaves a single worker on a 2-core machine.
+  maxWorkers: '100%',
   collectCoverageFrom: ['core/**/*.ts', 'models/**/*.ts', 'broker/**/*.ts', 'bridge/**/*.ts', 'hub.ts'],
   coverageThreshold,
   testTimeout: 30000,

@@ -1,8 +1,11 @@
 import type { Browser, Page } from 'playwright-core'
+import { uniqueId } from '../helpers/fixtures'
 import { startTestHub, type TestHub, type TestUser } from '../helpers/hub'
 import { launchChromium, missingForE2e, newConsoleContext, onPage } from './browser'
 
 const ADMIN_KEY = 'e2e-admin-key-0123456789abcdef0123456789'
+/** Signals reach every node on the same Redis server (and its live feed): a strategy no other suite uses. */
+const STRATEGY = uniqueId('trend-')
 const STEP_MS = 60_000
 const missing = missingForE2e()
 
@@ -11,7 +14,7 @@ async function postSignal(hub: TestHub, publisher: TestUser, signal: Record<stri
   const res = await fetch(`${hub.baseUrl}/api/v1/signals`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${publisher.key}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ strategy_id: 'trend-1', execute_date: '2026-11-21T09:30:00+08:00', ...signal })
+    body: JSON.stringify({ strategy_id: STRATEGY, execute_date: '2026-11-21T09:30:00+08:00', ...signal })
   })
   if (res.status !== 201) throw new Error(`POST /signals answered ${res.status}: ${await res.text()}`)
   return await res.json() as { seq: number }
@@ -46,8 +49,8 @@ if (missing !== null && process.env.CI !== undefined) {
       hub = await startTestHub({ BOOTSTRAP_ADMIN_KEY: ADMIN_KEY })
       publisher = await hub.user('pat', 'publisher')
       subscriber = await hub.user('sam', 'subscriber')
-      await hub.strategy('trend-1', publisher)
-      await hub.subscribe(subscriber, 'trend-1')
+      await hub.strategy(STRATEGY, publisher)
+      await hub.subscribe(subscriber, STRATEGY)
       front = { baseUrl: hub.baseUrl }
       browser = await launchChromium()
     }, STEP_MS)
@@ -117,7 +120,7 @@ if (missing !== null && process.env.CI !== undefined) {
         await page.locator('[data-testid=signal]', { hasText: 'from the form' }).waitFor()
       })
       await context.close()
-      const history = await fetch(`${hub.baseUrl}/api/v1/signals?strategy_id=trend-1&symbol=MSFT`, { headers: { Authorization: `Bearer ${publisher.key}` } })
+      const history = await fetch(`${hub.baseUrl}/api/v1/signals?strategy_id=${STRATEGY}&symbol=MSFT`, { headers: { Authorization: `Bearer ${publisher.key}` } })
       const body = await history.json() as { data: { description: string, payload: unknown }[] }
       expect(body.data).toEqual([expect.objectContaining({ description: 'from the form', payload: { price: 420.5 } })])
     }, STEP_MS)

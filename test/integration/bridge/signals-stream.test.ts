@@ -44,13 +44,16 @@ test('a reader receives new signals as events with id <strategy_id>:<seq> and ca
 })
 
 test('an unentitled caller receives nothing; a named strategy it cannot read is refused', async () => {
-  const client = await stream(outsider)
   const refused = await call(bridge, 'GET', '/api/v1/signals/stream?strategy_id=live', { key: outsider.key })
   expect(refused.status).toBe(403)
-  const watcher = await stream(publisher, '?strategy_id=live')
+  await bridge.subscribe(outsider, 'other')
+  const client = await stream(outsider)
   await call(bridge, 'POST', '/api/v1/signals', { key: publisher.key, body: signal('BBB') })
-  await watcher.waitFor(1)
-  expect(client.events).toHaveLength(0)
+  // a later signal it may read: the first would have come before it on the same stream
+  await call(bridge, 'POST', '/api/v1/signals', { key: publisher.key, body: { ...signal('BBB'), strategy_id: 'other' } })
+  const [event] = await client.waitFor(1)
+  expect(JSON.parse(event.data)).toMatchObject({ strategy_id: 'other' })
+  expect(client.events).toHaveLength(1)
 })
 
 test('filters by strategy_id and symbol', async () => {

@@ -1,40 +1,37 @@
+import { cliContext } from '../../../../core/action-context'
 import type { Principal } from '../../../../core/principal'
 import { PolicyStore, loadPolicySnapshot } from '../../../../core/policy/policy-store'
 import { Database } from '../../../../models/database'
-import { migrate } from '../../../../models/migrate'
-import { scratchDatabase, type ScratchDatabase } from '../../../helpers/database'
+import { startCore, type TestNode } from '../../../helpers/node'
 
-function principal(userId: number, userName: string, role: string): Principal {
-  return { userId, userName, role, keyId: null, keyPrefix: null }
-}
-
+/**
+ * A PolicyStore of the test's own, on the test's own connection to a database that a core
+ * fills through its services: what the store loads is exactly what production writes.
+ */
 describe('PolicyStore', () => {
-  let scratch: ScratchDatabase
+  let node: TestNode
   let db: Database
   let pub: Principal
   let sub: Principal
 
   beforeEach(async () => {
-    scratch = await scratchDatabase()
-    db = new Database(scratch.url)
-    await migrate(db)
-    const { User, Strategy, Subscription } = db.models
-    const p = await User.create({ name: 'pub', contact: null, role: 'publisher' })
-    const s = await User.create({ name: 'sub', contact: null, role: 'subscriber' })
-    pub = principal(p.id, p.name, p.role)
-    sub = principal(s.id, s.name, s.role)
-    await Strategy.create({ id: 's1', name: 'S1', owner_id: p.id })
-    await Strategy.create({ id: 's2', name: 'S2', owner_id: p.id, visibility: 'private' })
-    await Subscription.create({ user_id: s.id, strategy_id: 's1', symbols: null })
-    await Subscription.create({ user_id: s.id, strategy_id: 's2', symbols: JSON.stringify(['AAPL']) })
-    await Strategy.create({ id: 's3', name: 'S3', owner_id: p.id })
-    await Subscription.create({ user_id: s.id, strategy_id: 's3', symbols: null, status: 'cancelled' })
+    node = await startCore()
+    db = node.database()
+    const p = await node.actor('pub', 'publisher')
+    const s = await node.actor('sub', 'subscriber')
+    pub = p.principal
+    sub = s.principal
+    await node.strategy('s1', p)
+    await node.strategy('s2', p, 'private')
+    await node.strategy('s3', p)
+    await node.subscribe(s, 's1')
+    await node.subscribe(s, 's2', ['AAPL'])
+    await node.subscribe(s, 's3')
+    // no service cancels a subscription (removing one deletes it); the loader must still skip one
+    await db.models.Subscription.update({ status: 'cancelled' }, { where: { user_id: s.id, strategy_id: 's3' } })
   })
 
-  afterEach(async () => {
-    await db.close()
-    await scratch.drop()
-  })
+  afterEach(async () => node.shutdown())
 
   test('loadPolicySnapshot on a seeded database returns roles, strategies and only active subscriptions', async () => {
     const snapshot = await loadPolicySnapshot(db)
@@ -61,7 +58,7 @@ describe('PolicyStore', () => {
     expect(policy.readableStrategies(sub)).toEqual(['s1', 's2'])
   })
 
-  test('reload after cancelling a subscription and adding a user deny changes the decisions and the version', async () => {
+  test('reload after removing a subscription and adding a user deny changes the decisions and the version', async () => {
     const store = new PolicyStore(db)
     const versions: number[] = []
     store.on('changed', (v: number) => versions.push(v))
@@ -69,8 +66,9 @@ describe('PolicyStore', () => {
     expect(store.current.can(sub, 'subscribe', 'strategy/s1/AAPL')).toBe(true)
     expect(store.current.can(pub, 'publish', 'strategy/s2/AAPL')).toBe(true)
 
-    await db.models.Subscription.update({ status: 'cancelled' }, { where: { user_id: sub.userId, strategy_id: 's1' } })
-    await db.models.Permission.create({ role_id: null, user_id: pub.userId, action: 'publish', topic: 'strategy/s2/#', effect: 'deny' })
+    const [subscription] = (await node.core.subscriptions.list(cliContext(), { user_id: sub.userId, strategy_id: 's1' })).data
+    await node.core.subscriptions.remove(cliContext(), subscription.id)
+    await node.core.permissions.add(cliContext(), { userId: pub.userId }, { action: 'publish', topic: 'strategy/s2/#', effect: 'deny' })
     const before = store.current
     await store.reload()
 
@@ -86,8 +84,7 @@ describe('PolicyStore', () => {
     const store = new PolicyStore(db)
     await store.reload()
     expect(store.current.can(sub, 'subscribe', 'news/today')).toBe(false)
-    const role = await db.models.Role.findOne({ where: { name: 'subscriber' } })
-    await db.models.Permission.create({ role_id: role?.id ?? null, user_id: null, action: 'subscribe', topic: 'news/#', effect: 'allow' })
+    await node.core.permissions.add(cliContext(), { role: 'subscriber' }, { action: 'subscribe', topic: 'news/#', effect: 'allow' })
     await store.reload()
     expect(store.current.can(sub, 'subscribe', 'news/today')).toBe(true)
     expect(store.current.can(pub, 'subscribe', 'news/today')).toBe(false)
@@ -104,21 +101,20 @@ describe('PolicyStore', () => {
   test('reload while a load runs sees rows written after the first call', async () => {
     const store = new PolicyStore(db)
     const first = store.reload()
-    const write = db.models.Strategy.create({ id: 's4', name: 'S4', owner_id: pub.userId })
-    await write
+    await node.core.strategies.create(cliContext(), { id: 's4', name: 'S4', owner_id: pub.userId })
     const second = store.reload()
     await Promise.all([first, second])
     expect(store.current.can(pub, 'publish', 'strategy/s4/AAPL')).toBe(true)
   })
 
   test('reload when the database fails rejects and keeps the current policy', async () => {
-    const store = new PolicyStore(db)
+    const own = new Database(node.scratch.url)
+    const store = new PolicyStore(own)
     await store.reload()
     const current = store.current
-    await db.close()
+    await own.close()
     await expect(store.reload()).rejects.toThrow()
     expect(store.current).toBe(current)
     expect(store.version).toBe(1)
-    db = new Database(scratch.url)
   })
 })
