@@ -41,9 +41,9 @@ describe('mqtt sessions', () => {
     const inbox = new Inbox(again)
     // a report the reader may read but never subscribed to reaches it only through a kept '#';
     // the notice after it, through the filter that was granted, marks that it would have arrived by now
-    await node.core.notifier.notify(reader.id, 'reports', { type: 'report' })
-    await node.core.notifier.notify(reader.id, 'notices', { type: 'marker' })
-    expect((await inbox.next(`users/${reader.id}/notices`)).json()).toMatchObject({ type: 'marker' })
+    await node.core.notifier.report(reader.id, { id: 0 })
+    await node.core.notifier.notice(reader.id, { type: 'key_revoked', detail: 'marker', key_id: 0, prefix: 'marker' })
+    expect((await inbox.next(`users/${reader.id}/notices`)).json()).toMatchObject({ type: 'key_revoked', detail: 'marker' })
     expect(inbox.messages).toEqual([])
   })
 })
