@@ -1,4 +1,4 @@
-import { createBackup } from '../core/backup/create-backup'
+import { backupOptions, createBackup } from '../core/backup/create-backup'
 import { loadConfig, type Env } from '../core/config'
 
 /** What the backup reads from the environment; the service reads the same names. */
@@ -19,16 +19,10 @@ export interface BackupOutput {
 export async function main(env: Env, io: BackupOutput): Promise<number> {
   try {
     const config = loadConfig(Object.fromEntries(VARIABLES.map((name) => [name, env[name]])))
-    const result = await createBackup({
-      databaseUrl: config.DATABASE_URL,
-      redisUrl: config.REDIS_URL,
-      dir: config.BACKUP_DIR,
-      keep: config.BACKUP_KEEP,
-      redisMode: config.BACKUP_REDIS,
-      sqliteTool: config.BACKUP_SQLITE_TOOL,
+    const result = await createBackup(backupOptions(config, {
       progress: (line) => io.out(`backup: ${line}`),
       warn: (line) => io.err(`backup: warning: ${line}`)
-    })
+    }))
     io.out(result.archive)
     return 0
   } catch (err) {

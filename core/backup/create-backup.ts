@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, type Stats } from 'node:fs'
 import { chmod, mkdir, mkdtemp, open, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
+import type { Config } from '../config'
 import { BackupError } from './backup-error'
 import { parseDatabaseUrl, parseRedisUrl, type DatabaseSource, type RedisSource } from './connection-urls'
 import { copySqlite, pickSqliteTool, type SqliteTool } from './copy-sqlite'
@@ -33,6 +34,22 @@ export interface BackupOptions {
   progress(line: string): void
   /** Receives a line about something left out of the backup; by default it goes to `progress`. */
   warn?(line: string): void
+}
+
+/** What the configuration says about backups (the DATABASE_URL, REDIS_URL and BACKUP_* settings). */
+export type BackupSettings = Pick<Config, 'DATABASE_URL' | 'REDIS_URL' | 'BACKUP_DIR' | 'BACKUP_KEEP' | 'BACKUP_REDIS' | 'BACKUP_SQLITE_TOOL'>
+
+/** The backup `settings` ask for, reporting through `report`. */
+export function backupOptions(settings: BackupSettings, report: Pick<BackupOptions, 'progress' | 'warn'>): BackupOptions {
+  return {
+    databaseUrl: settings.DATABASE_URL,
+    redisUrl: settings.REDIS_URL,
+    dir: settings.BACKUP_DIR,
+    keep: settings.BACKUP_KEEP,
+    redisMode: settings.BACKUP_REDIS,
+    sqliteTool: settings.BACKUP_SQLITE_TOOL,
+    ...report
+  }
 }
 
 export interface BackupResult {

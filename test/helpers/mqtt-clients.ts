@@ -125,14 +125,15 @@ export function signalBody(overrides: Record<string, unknown> = {}): Record<stri
 }
 
 /** A length-prefixed MQTT string or binary field. */
-function field(value: string | Buffer): Buffer {
+export function mqttString(value: string | Buffer): Buffer {
   const bytes = Buffer.isBuffer(value) ? value : Buffer.from(value, 'utf8')
   const length = Buffer.alloc(2)
   length.writeUInt16BE(bytes.length)
   return Buffer.concat([length, bytes])
 }
 
-function remainingLength(n: number): Buffer {
+/** An MQTT variable-length "remaining length" [MQTT-2.2.3]. */
+export function remainingLength(n: number): Buffer {
   const out: number[] = []
   do {
     let byte = n % 128
@@ -152,8 +153,8 @@ export function rawConnectReturnCode(url: string, connect: { clientId: string, c
   const { hostname, port } = new URL(url)
   const flags = 0x80 | 0x40 | (connect.clean ? 0x02 : 0)
   const body = Buffer.concat([
-    field('MQTT'), Buffer.from([4, flags, 0, 30]),
-    field(connect.clientId), field(connect.username), field(connect.password)
+    mqttString('MQTT'), Buffer.from([4, flags, 0, 30]),
+    mqttString(connect.clientId), mqttString(connect.username), mqttString(connect.password)
   ])
   return new Promise((resolve, reject) => {
     const socket = connectTcp(Number(port), hostname)

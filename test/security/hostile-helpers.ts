@@ -1,5 +1,6 @@
 import { connect as connectTcp, type Socket } from 'node:net'
 import { generate, parser, type Packet } from 'mqtt-packet'
+import { mqttString, remainingLength } from '../helpers/mqtt-clients'
 
 /** What a raw HTTP exchange produced: the status (0 when the server closed without answering) and the body. */
 export interface RawHttpResponse {
@@ -115,27 +116,8 @@ export class RawMqtt {
   }
 }
 
-/** A length-prefixed MQTT string. */
-export function mqttString(value: string | Buffer): Buffer {
-  const bytes = Buffer.isBuffer(value) ? value : Buffer.from(value, 'utf8')
-  const length = Buffer.alloc(2)
-  length.writeUInt16BE(bytes.length)
-  return Buffer.concat([length, bytes])
-}
+export { mqttString, remainingLength }
 
-/** An MQTT variable-length "remaining length". */
-export function remainingLength(n: number): Buffer {
-  const out: number[] = []
-  do {
-    let byte = n % 128
-    n = Math.floor(n / 128)
-    if (n > 0) byte |= 0x80
-    out.push(byte)
-  } while (n > 0)
-  return Buffer.from(out)
-}
-
-/** A packet from a first byte and a body, with a correct remaining length. */
 export function packet(firstByte: number, body: Buffer): Buffer {
   return Buffer.concat([Buffer.from([firstByte]), remainingLength(body.length), body])
 }
